@@ -1,0 +1,71 @@
+package io.tidemark.image;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The storage behind one export: a fixed-size array of bytes that can be read, written, flushed,
+ * trimmed, zeroed and mapped. Implementations are safe for concurrent use by many connections;
+ * metrics, read-only views and fault injection are decorators around this interface.
+ *
+ * <p>Callers validate ranges against {@link #size()} before calling; implementations may still
+ * throw {@link IllegalArgumentException} for a range outside the device.
+ */
+public interface BlockDevice extends Closeable {
+
+    /** Virtual size in bytes, as the client sees it. */
+    long size();
+
+    DeviceCapabilities capabilities();
+
+    /** Fills {@code dst} from its position to its limit with the bytes at {@code offset}. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /**
+     * Writes the remaining bytes of {@code src} at {@code offset}. With {@code fua} the data is
+     * durable when this method returns.
+     *
+     * @throws NoSpaceException when the write needs space that the quota or the host lacks
+     */
+    void write(long offset, ByteBuffer src, boolean fua) throws IOException;
+
+    /** Makes every write completed before this call durable. */
+    void flush() throws IOException;
+
+    /**
+     * Tells the device the range is no longer needed. Reads of a trimmed range return zeroes in
+     * both implementations here, though NBD lets clients assume nothing.
+     */
+    void trim(long offset, long length, boolean fua) throws IOException;
+
+    /**
+     * Makes the range read as zeroes.
+     *
+     * @throws FastZeroUnsupportedException when {@code mode.fastOnly()} is set and the device
+     *     cannot zero the range without writing data
+     */
+    void writeZeroes(long offset, long length, ZeroMode mode, boolean fua) throws IOException;
+
+    /**
+     * Describes {@code [offset, offset + length)} as consecutive extents, the first starting at
+     * {@code offset}. Adjacent extents of the same type are merged. The list is never empty for
+     * a non-empty range and may stop early (but not before covering at least one byte).
+     */
+    List<Extent> extents(long offset, long length) throws IOException;
+
+    /** Hints that the range will be read soon; the default does nothing. */
+    default void cache(long offset, long length) throws IOException {
+    }
+
+    /**
+     * Bytes of the backing file in use: the physical high-water mark, the quantity thresholds
+     * watch.
+     */
+    long usage();
+
+    /** Closes the device, marking it cleanly shut down where the format records that. */
+    @Override
+    void close() throws IOException;
+}
