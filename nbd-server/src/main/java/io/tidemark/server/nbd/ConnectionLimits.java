@@ -8,7 +8,7 @@ import java.time.Duration;
  * how long a client may take to finish the handshake.
  *
  * @param maxBytesInFlight   READ reply bytes plus WRITE payload bytes of requests being served;
- *                           at least one maximal request, so a lone request always runs
+ *                           a single request larger than this still runs, alone
  * @param maxRequestsInFlight requests being served at once
  * @param handshakeTimeout   a connection still negotiating after this long is closed
  */
@@ -18,8 +18,8 @@ public record ConnectionLimits(long maxBytesInFlight, int maxRequestsInFlight, D
             new ConnectionLimits(2L * ProtocolLimits.MAX_PAYLOAD, 256, Duration.ofSeconds(30));
 
     public ConnectionLimits {
-        if (maxBytesInFlight < ProtocolLimits.MAX_PAYLOAD) {
-            throw new IllegalArgumentException("maxBytesInFlight must hold one maximal request: " + maxBytesInFlight);
+        if (maxBytesInFlight < 1) {
+            throw new IllegalArgumentException("maxBytesInFlight must be positive: " + maxBytesInFlight);
         }
         if (maxRequestsInFlight < 1) {
             throw new IllegalArgumentException("maxRequestsInFlight must be positive: " + maxRequestsInFlight);

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.tidemark.image.FastZeroUnsupportedException;
 import io.tidemark.server.protocol.NbdProtocol.Command;
 import io.tidemark.server.protocol.NbdProtocol.Error;
 import io.tidemark.server.protocol.Reply;
@@ -151,8 +152,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     /** Logs why a request failed, then builds the error reply with the NBD code for it. */
     private Reply failure(Request r, Exception cause) {
-        if (cause instanceof RequestRejected) {
-            log.debug("{}: {} rejected: {}", ctx.channel().remoteAddress(), r, cause.getMessage());
+        if (cause instanceof RequestRejected || cause instanceof FastZeroUnsupportedException) {
+            log.debug("{}: {} refused: {}", ctx.channel().remoteAddress(), r, cause.getMessage());
         } else {
             log.warn("{}: {} on export '{}' failed: {}", ctx.channel().remoteAddress(), r, session.export().name(),
                     cause.toString());

@@ -17,6 +17,7 @@ import io.tidemark.server.protocol.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class HandshakeHandlerTest {
@@ -42,6 +43,13 @@ class HandshakeHandlerTest {
 
     private static String infoString(OptionReplyView r) {
         return new String(r.data(), 2, r.data().length - 2, StandardCharsets.UTF_8);
+    }
+
+    @AfterEach
+    void releaseWhatTheTestDidNotRead() {
+        if (connection != null) {
+            connection.channel.finishAndReleaseAll();
+        }
     }
 
     @Test

@@ -1,0 +1,139 @@
+package io.tidemark.server.nbd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.server.nbd.NbdTestClient.SimpleReplyView;
+import io.tidemark.server.protocol.NbdProtocol.Command;
+import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
+import io.tidemark.server.protocol.NbdProtocol.Option;
+import io.tidemark.server.protocol.NbdProtocol.OptionReplyType;
+import io.tidemark.server.protocol.NbdProtocol.TransmissionFlags;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NbdServerTest {
+
+    private static final int SIZE = 4 << 20;
+
+    @TempDir
+    Path dir;
+
+    private final MemoryDevice device = new MemoryDevice(SIZE);
+    private NbdServer server;
+
+    private NbdServer start(List<ListenAddress> addresses) throws Exception {
+        server = NbdServer.start(new ExportRegistry(List.of(new Export("disk", "memory disk", device))), addresses,
+                ConnectionLimits.DEFAULT, 4);
+        return server;
+    }
+
+    private int tcpPort() {
+        return ((ListenAddress.Tcp) server.addresses().getFirst()).port();
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void servesOverTcpWithConcurrentRequestsAndSharesTheDeviceAcrossConnections() throws Exception {
+        start(List.of(new ListenAddress.Tcp("127.0.0.1", 0)));
+        assertThat(tcpPort()).isPositive();
+        assertThat(server.addresses().getFirst().uri()).isEqualTo("nbd://127.0.0.1:" + tcpPort());
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        byte[] data = new byte[256 * 1024];
+        random.nextBytes(data);
+        try (SocketLink a = SocketLink.tcp("127.0.0.1", tcpPort()); SocketLink b = SocketLink.tcp("127.0.0.1", tcpPort())) {
+            NbdTestClient first = new NbdTestClient(a);
+            NbdTestClient second = new NbdTestClient(b);
+            NbdTestClient.ExportView view = first.handshake("disk", true, true);
+            assertThat(view.size()).isEqualTo(SIZE);
+            assertThat(view.flags() & TransmissionFlags.CAN_MULTI_CONN).isNotZero();
+            second.handshake("", false, false);
+
+            // pipeline 16 writes without waiting, then collect the replies in any order
+            int piece = data.length / 16;
+            for (int i = 0; i < 16; i++) {
+                first.write(CommandFlags.FUA, i, (long) i * piece, java.util.Arrays.copyOfRange(data, i * piece,
+                        (i + 1) * piece));
+            }
+            java.util.Set<Long> cookies = new java.util.HashSet<>();
+            for (int i = 0; i < 16; i++) {
+                SimpleReplyView reply = first.readSimpleReply();
+                assertThat(reply.error()).isZero();
+                cookies.add(reply.cookie());
+            }
+            assertThat(cookies).hasSize(16);
+            first.request(0, Command.FLUSH, 99, 0, 0);
+            assertThat(first.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 99));
+
+            second.request(0, Command.READ, 7, 0, data.length);
+            assertThat(second.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 7));
+            assertThat(second.readData(data.length)).as("seed %d", seed).isEqualTo(data);
+
+            first.request(0, Command.READ, 8, 0, 2 * data.length);
+            byte[] read = NbdTestClient.reassemble(first.readStructuredReply(8), 0, 2 * data.length);
+            assertThat(java.util.Arrays.copyOf(read, data.length)).isEqualTo(data);
+            assertThat(java.util.Arrays.copyOfRange(read, data.length, read.length)).containsOnly(0);
+
+            first.request(0, Command.DISC, 9, 0, 0);
+            assertThat(a.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
+    void servesOverAUnixSocketAndRemovesItOnClose() throws Exception {
+        Path socket = dir.resolve("nbd.sock");
+        start(List.of(new ListenAddress.Unix(socket)));
+        assertThat(server.addresses().getFirst().uri()).isEqualTo("nbd+unix:///?socket=" + socket);
+        try (SocketLink link = SocketLink.unix(socket)) {
+            NbdTestClient client = new NbdTestClient(link);
+            client.greeting();
+            client.clientFlags(3);
+            client.option(Option.LIST, new byte[0]);
+            assertThat(client.readOptionReplies()).extracting(NbdTestClient.OptionReplyView::type)
+                    .containsExactly(OptionReplyType.SERVER, OptionReplyType.ACK);
+            client.option(Option.ABORT, new byte[0]);
+            assertThat(client.readOptionReply().type()).isEqualTo(OptionReplyType.ACK);
+            assertThat(link.closedByServer()).isTrue();
+        }
+        server.close();
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
+    void gracefulCloseFinishesClientsThenFlushesAndClosesTheDevices() throws Exception {
+        start(List.of(new ListenAddress.Tcp("127.0.0.1", 0)));
+        try (SocketLink link = SocketLink.tcp("127.0.0.1", tcpPort())) {
+            NbdTestClient client = new NbdTestClient(link);
+            client.handshake("disk", false, false);
+            client.write(0, 1, 0, new byte[] {1, 2, 3});
+            assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+            server.close();
+            assertThat(link.closedByServer()).isTrue();
+        }
+        assertThat(device.closed).isTrue();
+        assertThat(device.flushes.get()).isEqualTo(1);
+        assertThatThrownBy(() -> SocketLink.tcp("127.0.0.1", tcpPort())).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void aFileInTheWayOfTheSocketIsAnError() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-socket"), "x");
+        assertThatThrownBy(() -> start(List.of(new ListenAddress.Unix(file))))
+                .isInstanceOf(IOException.class).hasMessageContaining("not a socket");
+        assertThat(device.closed).as("a failed start closes the exports").isTrue();
+        server = null;
+    }
+}
