@@ -6,20 +6,29 @@ import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.FastZeroUnsupportedException;
 import io.tidemark.image.ZeroMode;
+import io.tidemark.image.hostfile.HostFile;
+import io.tidemark.image.hostfile.HostFileCapabilities;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A plain file used byte for byte as a device. Reads and writes are positional
  * ({@code pread}/{@code pwrite}), so concurrent connections never share a file position or a lock.
+ * Trim punches holes, zeroing punches holes or zeroes ranges in the filesystem, and extents come
+ * from {@code SEEK_DATA}/{@code SEEK_HOLE}, each where the host filesystem supports it (see
+ * {@link HostFile}).
  *
- * <p>The virtual size is the file's size when it was opened and never changes while open.
+ * <p>The virtual size is the file's size when it was opened and never changes while open. A
+ * writer holds an exclusive {@code flock} on the file, readers a shared one, so a second server or
+ * tool cannot open it for writing at the same time.
  *
  * <p><b>Usage</b> (the quantity thresholds watch) is defined as the larger of the file's size at
  * open and the highest end offset written since open. Writes are confined to the virtual size, so
@@ -32,27 +41,45 @@ public final class RawFileDevice implements BlockDevice {
     private static final int ZERO_CHUNK = 1 << 20;
     /** Reported as the preferred I/O size: the common page and filesystem block size. */
     private static final int PREFERRED_BLOCK_SIZE = 4096;
+    /** Extents one {@link #extents} call returns at most; callers ask again for the rest. */
+    static final int MAX_EXTENTS = 1024;
 
     private final Path path;
     private final FileChannel channel;
+    private final HostFile host;
     private final boolean readOnly;
     private final long size;
 
-    private RawFileDevice(Path path, FileChannel channel, boolean readOnly, long size) {
+    private RawFileDevice(Path path, FileChannel channel, HostFile host, boolean readOnly, long size) {
         this.path = path;
         this.channel = channel;
+        this.host = host;
         this.readOnly = readOnly;
         this.size = size;
     }
 
-    /** Opens an existing file; its current size becomes the device size. */
+    /**
+     * Opens an existing file; its current size becomes the device size.
+     *
+     * @throws FileSystemException when another opener holds a conflicting lock on the file
+     */
     public static RawFileDevice open(Path path, boolean readOnly) throws IOException {
         FileChannel channel = readOnly
                 ? FileChannel.open(path, StandardOpenOption.READ)
                 : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        HostFile host = null;
         try {
-            return new RawFileDevice(path, channel, readOnly, channel.size());
+            host = HostFile.open(path, !readOnly);
+            if (!host.tryLock(!readOnly)) {
+                throw new FileSystemException(path.toString(), null, readOnly
+                        ? "locked: another server or tool has it open for writing"
+                        : "locked: another server or tool has it open");
+            }
+            return new RawFileDevice(path, channel, host, readOnly, channel.size());
         } catch (IOException | RuntimeException e) {
+            if (host != null) {
+                host.close();
+            }
             channel.close();
             throw e;
         }
@@ -62,6 +89,11 @@ public final class RawFileDevice implements BlockDevice {
         return path;
     }
 
+    /** What the filesystem under the file supports. */
+    public HostFileCapabilities hostCapabilities() {
+        return host.capabilities();
+    }
+
     @Override
     public long size() {
         return size;
@@ -69,7 +101,9 @@ public final class RawFileDevice implements BlockDevice {
 
     @Override
     public DeviceCapabilities capabilities() {
-        DeviceCapabilities caps = new DeviceCapabilities(false, false, false, false, PREFERRED_BLOCK_SIZE);
+        HostFileCapabilities hostCaps = host.capabilities();
+        DeviceCapabilities caps = new DeviceCapabilities(false, hostCaps.punchHole(),
+                hostCaps.punchHole() || hostCaps.zeroRange(), hostCaps.seekData(), PREFERRED_BLOCK_SIZE);
         return readOnly ? caps.asReadOnly() : caps;
     }
 
@@ -89,8 +123,7 @@ public final class RawFileDevice implements BlockDevice {
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         checkWritable();
-        int length = src.remaining();
-        checkRange(offset, length);
+        checkRange(offset, src.remaining());
         long position = offset;
         while (src.hasRemaining()) {
             position += channel.write(src, position);
@@ -107,36 +140,70 @@ public final class RawFileDevice implements BlockDevice {
         }
     }
 
-    /** Without hole punching there is nothing to release; the data stays (NBD allows that). */
+    /** Punches a hole; where the filesystem cannot, the data stays (NBD allows that). */
     @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
         checkWritable();
         checkRange(offset, length);
+        host.punchHole(offset, length);
         if (fua) {
             channel.force(true);
         }
     }
 
+    /**
+     * Punches a hole when the range may become one, else zeroes it in the filesystem
+     * (ZERO_RANGE), else writes zeroes unless only a fast zero was asked for.
+     */
     @Override
     public void writeZeroes(long offset, long length, ZeroMode mode, boolean fua) throws IOException {
         checkWritable();
         checkRange(offset, length);
-        if (mode.fastOnly()) {
-            throw new FastZeroUnsupportedException(path + ": cannot zero " + length + " bytes at offset " + offset + " without writing data");
+        boolean done = mode.mayTrim() && host.punchHole(offset, length);
+        if (!done) {
+            done = host.zeroRange(offset, length);
         }
-        writeZeroData(offset, length);
+        if (!done) {
+            if (mode.fastOnly()) {
+                throw new FastZeroUnsupportedException(
+                        path + ": cannot zero " + length + " bytes at offset " + offset + " without writing data");
+            }
+            writeZeroData(offset, length);
+        }
         if (fua) {
             channel.force(true);
         }
     }
 
+    /** Holes as {@link ExtentType#HOLE}, everything else as {@link ExtentType#DATA}. */
     @Override
     public List<Extent> extents(long offset, long length) throws IOException {
         checkRange(offset, length);
-        if (length == 0) {
-            return List.of();
+        List<Extent> extents = new ArrayList<>();
+        long end = offset + length;
+        long position = offset;
+        while (position < end && extents.size() < MAX_EXTENTS) {
+            long data = host.nextData(position);
+            long runEnd;
+            ExtentType type;
+            if (data != position) {
+                // A hole up to the next data; none (-1) means holes to the end of the file.
+                type = ExtentType.HOLE;
+                runEnd = data < 0 ? end : Math.min(data, end);
+            } else {
+                long hole = host.nextHole(position);
+                type = ExtentType.DATA;
+                runEnd = hole < 0 ? end : Math.min(hole, end);
+            }
+            if (runEnd <= position) {
+                // The file changed under us (truncated); report the rest as data rather than loop.
+                type = ExtentType.DATA;
+                runEnd = end;
+            }
+            append(extents, new Extent(position, runEnd - position, type));
+            position = runEnd;
         }
-        return List.of(new Extent(offset, length, ExtentType.DATA));
+        return extents;
     }
 
     @Override
@@ -146,7 +213,20 @@ public final class RawFileDevice implements BlockDevice {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        try (host) {
+            channel.close();
+        }
+    }
+
+    private static void append(List<Extent> extents, Extent next) {
+        if (!extents.isEmpty()) {
+            Extent last = extents.getLast();
+            if (last.type() == next.type() && last.end() == next.offset()) {
+                extents.set(extents.size() - 1, new Extent(last.offset(), last.length() + next.length(), last.type()));
+                return;
+            }
+        }
+        extents.add(next);
     }
 
     private void writeZeroData(long offset, long length) throws IOException {
