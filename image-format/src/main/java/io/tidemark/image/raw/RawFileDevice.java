@@ -10,10 +10,13 @@ import io.tidemark.image.hostfile.HostFile;
 import io.tidemark.image.hostfile.HostFileCapabilities;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -82,6 +85,47 @@ public final class RawFileDevice implements BlockDevice {
             }
             channel.close();
             throw e;
+        }
+    }
+
+    /**
+     * Creates a raw file of {@code size} bytes that is one hole, and opens it for writing.
+     *
+     * @throws FileAlreadyExistsException when {@code path} exists; it is left untouched
+     */
+    public static RawFileDevice create(Path path, long size) throws IOException {
+        if (size < 0) {
+            throw new IllegalArgumentException(path + ": negative size " + size);
+        }
+        try {
+            Files.createFile(path);
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException(path.toString(), null, "already exists");
+        }
+        setLength(path, size);
+        return open(path, false);
+    }
+
+    /**
+     * Grows a raw file to {@code newSize} bytes; the new tail is a hole and reads as zeroes. Takes
+     * the writer's lock first, so a file that is being served is refused.
+     *
+     * @throws IllegalArgumentException when {@code newSize} is smaller than the file
+     */
+    public static void grow(Path path, long newSize) throws IOException {
+        try (RawFileDevice device = open(path, false)) {
+            if (newSize < device.size()) {
+                throw new IllegalArgumentException(path + ": cannot shrink from " + device.size() + " to " + newSize
+                        + " bytes; only growing is supported");
+            }
+            setLength(path, newSize);
+        }
+    }
+
+    /** Sets the length with ftruncate, which extends a file by a hole rather than by data. */
+    private static void setLength(Path path, long size) throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(size);
         }
     }
 

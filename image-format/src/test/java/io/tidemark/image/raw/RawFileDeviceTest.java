@@ -287,6 +287,32 @@ class RawFileDeviceTest {
         }
     }
 
+    @Test
+    void createMakesAHoleAndRefusesExistingFiles() throws IOException {
+        Path path = dir.resolve("created.raw");
+        try (RawFileDevice device = RawFileDevice.create(path, 3 * SIZE)) {
+            assertThat(device.size()).isEqualTo(3 * SIZE);
+            assertThat(device.extents(0, 3 * SIZE)).containsExactly(new Extent(0, 3 * SIZE, ExtentType.HOLE));
+        }
+        Files.write(path, new byte[] {4});
+        assertThatThrownBy(() -> RawFileDevice.create(path, SIZE))
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class).hasMessageContaining("already exists");
+        assertThat(Files.readAllBytes(path)).containsExactly(4);
+    }
+
+    @Test
+    void growAddsAHoleAndRefusesToShrink() throws IOException {
+        Path path = dataFile();
+        RawFileDevice.grow(path, 2L * SIZE);
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            assertThat(device.size()).isEqualTo(2L * SIZE);
+            assertThat(device.extents(0, 2L * SIZE)).containsExactly(
+                    new Extent(0, SIZE, ExtentType.DATA), new Extent(SIZE, SIZE, ExtentType.HOLE));
+        }
+        assertThatThrownBy(() -> RawFileDevice.grow(path, SIZE)).hasMessageContaining("cannot shrink");
+        assertThat(Files.size(path)).isEqualTo(2L * SIZE);
+    }
+
     /** A file of SIZE bytes, all 1. */
     private Path dataFile() throws IOException {
         byte[] ones = new byte[SIZE];
