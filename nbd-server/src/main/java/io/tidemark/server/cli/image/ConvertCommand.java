@@ -42,8 +42,8 @@ final class ConvertCommand implements Callable<Integer> {
         }
         try (BlockDevice input = ImageFiles.open(source, true, AllocationListener.NONE)) {
             long written = copyToNewTarget(input);
-            spec.commandLine().getOut().println("converted " + source + " to " + target + " (" + format.label() + ", "
-                    + HumanSize.withBytes(input.size()) + "): " + HumanSize.withBytes(written) + " of data written");
+            spec.commandLine().getOut().println("converted " + source + " to " + target + ": " + format.label() + ", "
+                    + HumanSize.withBytes(input.size()) + ", " + HumanSize.withBytes(written) + " of data written");
         }
         return 0;
     }

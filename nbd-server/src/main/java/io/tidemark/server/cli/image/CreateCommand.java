@@ -42,7 +42,7 @@ final class CreateCommand implements Callable<Integer> {
             case TIDEMARK -> throw new IOException(path + ": thin images are not supported yet");
         }
         spec.commandLine().getOut().println(
-                "created " + path + " (" + format.label() + ", " + HumanSize.withBytes(size) + ")");
+                "created " + path + ": " + format.label() + ", " + HumanSize.withBytes(size));
         return 0;
     }
 
