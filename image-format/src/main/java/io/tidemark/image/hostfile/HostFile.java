@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -17,7 +18,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>Operations the filesystem does not support ({@code EOPNOTSUPP}) are not errors: the methods
  * return {@code false} and {@link #capabilities()} records it, so callers fall back (for example
- * to writing zeroes).
+ * to writing zeroes). The path may also name a block device; those want ranges aligned to their
+ * logical block size (EINVAL otherwise), which is the caller's business.
  *
  * <p>Keep one {@code HostFile} open for as long as the image is open: on Linux, closing any
  * descriptor of a file drops every POSIX ({@code fcntl}) lock the process holds on it, including
@@ -44,7 +46,7 @@ public final class HostFile implements Closeable {
         this.path = path;
         this.fd = fd;
         this.writable = writable;
-        this.punchHole = writable && probePunchHole();
+        this.punchHole = writable && (!Files.isRegularFile(path) || probePunchHole());
         this.zeroRange = writable;
         this.seekData = probeSeekData();
     }
@@ -85,7 +87,7 @@ public final class HostFile implements Closeable {
      * @return {@code false}, changing nothing, when the filesystem cannot punch holes
      */
     public boolean punchHole(long offset, long length) throws IOException {
-        checkRange(offset, length);
+        checkWritableRange(offset, length);
         if (!punchHole) {
             return false;
         }
@@ -111,7 +113,7 @@ public final class HostFile implements Closeable {
      * @throws NoSpaceException when the filesystem has no room to allocate the range
      */
     public boolean zeroRange(long offset, long length) throws IOException {
-        checkRange(offset, length);
+        checkWritableRange(offset, length);
         if (!zeroRange) {
             return false;
         }
@@ -255,8 +257,10 @@ public final class HostFile implements Closeable {
     }
 
     /**
-     * Punches one byte past the end of the file: a no-op where holes are supported (the size is
-     * kept), EOPNOTSUPP where they are not. Nothing readable changes either way.
+     * Punches one byte past the end of a regular file: a no-op where holes are supported (the
+     * size is kept), EOPNOTSUPP where they are not. Nothing readable changes either way. Block
+     * devices refuse ranges past their end (EINVAL), so for them support is assumed and learned
+     * on first use, like {@link #zeroRange}.
      */
     private boolean probePunchHole() throws IOException {
         int errno = fallocate(LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, fileSize(), 1);
@@ -301,7 +305,7 @@ public final class HostFile implements Closeable {
         }
     }
 
-    private void checkRange(long offset, long length) {
+    private void checkWritableRange(long offset, long length) {
         if (offset < 0 || length < 0 || offset > Long.MAX_VALUE - length) {
             throw new IllegalArgumentException(path + ": bad range " + offset + "+" + length);
         }

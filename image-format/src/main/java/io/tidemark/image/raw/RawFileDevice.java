@@ -42,8 +42,13 @@ public final class RawFileDevice implements BlockDevice {
 
     /** Chunk for writing zeroes when the range cannot be zeroed without data. */
     private static final int ZERO_CHUNK = 1 << 20;
-    /** Reported as the preferred I/O size: the common page and filesystem block size. */
-    private static final int PREFERRED_BLOCK_SIZE = 4096;
+    /**
+     * Ranges handed to the filesystem for punching or zeroing are aligned to this: the page and
+     * block size of the filesystems we run on, and a multiple of any block device's logical block.
+     */
+    private static final int HOST_BLOCK = 4096;
+    /** Reported as the preferred I/O size: writes of whole host blocks avoid read-modify-write. */
+    private static final int PREFERRED_BLOCK_SIZE = HOST_BLOCK;
     /** Extents one {@link #extents} call returns at most; callers ask again for the rest. */
     static final int MAX_EXTENTS = 1024;
 
@@ -184,12 +189,24 @@ public final class RawFileDevice implements BlockDevice {
         }
     }
 
-    /** Punches a hole; where the filesystem cannot, the data stays (NBD allows that). */
+    /**
+     * Punches a hole; where the filesystem cannot, the data stays (NBD allows that). Partial host
+     * blocks at the edges are zeroed instead, so a trimmed range always reads as zeroes when
+     * {@link DeviceCapabilities#trim()} is set.
+     */
     @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
         checkWritable();
         checkRange(offset, length);
-        host.punchHole(offset, length);
+        long start = alignUp(offset);
+        long end = alignDown(offset + length);
+        if (start >= end) {
+            if (host.capabilities().punchHole()) {
+                writeZeroData(offset, length);
+            }
+        } else if (host.punchHole(start, end - start)) {
+            writeEdges(offset, length, start, end);
+        }
         if (fua) {
             channel.force(true);
         }
@@ -197,22 +214,31 @@ public final class RawFileDevice implements BlockDevice {
 
     /**
      * Punches a hole when the range may become one, else zeroes it in the filesystem
-     * (ZERO_RANGE), else writes zeroes unless only a fast zero was asked for.
+     * (ZERO_RANGE), else writes zeroes unless only a fast zero was asked for. Only whole host
+     * blocks go to the filesystem (block devices insist); partial blocks at the edges are written,
+     * which is quick enough to count as fast.
      */
     @Override
     public void writeZeroes(long offset, long length, ZeroMode mode, boolean fua) throws IOException {
         checkWritable();
         checkRange(offset, length);
-        boolean done = mode.mayTrim() && host.punchHole(offset, length);
-        if (!done) {
-            done = host.zeroRange(offset, length);
-        }
-        if (!done) {
-            if (mode.fastOnly()) {
-                throw new FastZeroUnsupportedException(
-                        path + ": cannot zero " + length + " bytes at offset " + offset + " without writing data");
-            }
+        long start = alignUp(offset);
+        long end = alignDown(offset + length);
+        if (start >= end) {
             writeZeroData(offset, length);
+        } else {
+            boolean done = mode.mayTrim() && host.punchHole(start, end - start);
+            if (!done) {
+                done = host.zeroRange(start, end - start);
+            }
+            if (!done) {
+                if (mode.fastOnly()) {
+                    throw new FastZeroUnsupportedException(
+                            path + ": cannot zero " + length + " bytes at offset " + offset + " without writing data");
+                }
+                writeZeroData(start, end - start);
+            }
+            writeEdges(offset, length, start, end);
         }
         if (fua) {
             channel.force(true);
@@ -273,7 +299,24 @@ public final class RawFileDevice implements BlockDevice {
         extents.add(next);
     }
 
+    /** Zeroes the parts of {@code [offset, offset + length)} outside the aligned {@code [start, end)}. */
+    private void writeEdges(long offset, long length, long start, long end) throws IOException {
+        writeZeroData(offset, start - offset);
+        writeZeroData(end, offset + length - end);
+    }
+
+    private static long alignUp(long offset) {
+        return Math.ceilDiv(offset, HOST_BLOCK) * HOST_BLOCK;
+    }
+
+    private static long alignDown(long offset) {
+        return Math.floorDiv(offset, HOST_BLOCK) * HOST_BLOCK;
+    }
+
     private void writeZeroData(long offset, long length) throws IOException {
+        if (length == 0) {
+            return;
+        }
         ByteBuffer zeroes = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK, length));
         long position = offset;
         long end = offset + length;

@@ -153,6 +153,25 @@ class RawFileDeviceTest {
     }
 
     @Test
+    void unalignedTrimsAndZeroesPunchWholeBlocksAndZeroTheEdges() throws IOException {
+        try (RawFileDevice device = RawFileDevice.open(dataFile(), false)) {
+            device.trim(1000, 10_000, false);
+            device.writeZeroes(20 * K + 1, 3 * K, new ZeroMode(true, true), false);
+            assertThat(device.extents(0, 32 * K)).containsExactly(
+                    new Extent(0, 4 * K, ExtentType.DATA),
+                    new Extent(4 * K, 4 * K, ExtentType.HOLE),
+                    new Extent(8 * K, 24 * K, ExtentType.DATA));
+            byte[] back = read(device, 0, 32 * K);
+            for (int i = 0; i < back.length; i++) {
+                boolean zeroed = (i >= 1000 && i < 11_000) || (i >= 20 * K + 1 && i < 23 * K + 1);
+                if (back[i] != (zeroed ? 0 : 1)) {
+                    throw new AssertionError("byte " + i + " is " + back[i]);
+                }
+            }
+        }
+    }
+
+    @Test
     void zeroesThatMayTrimBecomeHolesAndFastZeroesWorkWithHoleSupport() throws IOException {
         try (RawFileDevice device = RawFileDevice.open(dataFile(), false)) {
             assertThat(device.capabilities().fastZero()).isTrue();

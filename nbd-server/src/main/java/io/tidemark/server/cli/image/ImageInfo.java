@@ -4,7 +4,7 @@ package io.tidemark.server.cli.image;
  * What {@code image info} reports. Fields that a format lacks are null and left out of JSON.
  *
  * @param virtualSize      bytes the guest sees
- * @param physicalSize     bytes of the file (its length)
+ * @param physicalSize     bytes of the file (its length; for a raw file, the virtual size)
  * @param allocated        bytes of the file that hold data (raw: data extents; thin: clusters in use)
  * @param clusterSize      thin images only
  * @param compressedRatio  thin images only: stored bytes of compressed clusters over their

@@ -6,7 +6,6 @@ import io.tidemark.image.ImageFiles;
 import io.tidemark.image.raw.RawFileDevice;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -51,7 +50,7 @@ final class InfoCommand implements Callable<Integer> {
                     allocated[0] += extent.length();
                 }
             });
-            return new ImageInfo(path.toString(), ImageFormat.RAW.label(), device.size(), Files.size(path),
+            return new ImageInfo(path.toString(), ImageFormat.RAW.label(), device.size(), device.size(),
                     allocated[0], null, null, null);
         }
     }
