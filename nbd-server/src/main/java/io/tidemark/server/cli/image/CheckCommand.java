@@ -51,7 +51,7 @@ final class CheckCommand implements Callable<Integer> {
     /** A raw file has no metadata that could be wrong; opening it proves it is readable. */
     private CheckReport rawCheck() throws IOException {
         try (RawFileDevice device = RawFileDevice.open(path, !repair)) {
-            return new CheckReport(path.toString(), ImageFormat.RAW.label(), List.of(), List.of(), 0, false);
+            return new CheckReport(path.toString(), FileFormat.RAW.label(), List.of(), List.of(), 0, false);
         }
     }
 

@@ -27,9 +27,9 @@ final class ConvertCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "DST", description = "the file to create; it must not exist")
     Path target;
 
-    @Option(names = "-O", paramLabel = "FORMAT", converter = ImageFormat.Converter.class, defaultValue = "tidemark",
+    @Option(names = "-O", paramLabel = "FORMAT", converter = FileFormat.Converter.class, defaultValue = "tidemark",
             description = "output format: tidemark (default) or raw")
-    ImageFormat format;
+    FileFormat format;
 
     @Option(names = "--compress", paramLabel = "CODEC", converter = Compression.Converter.class,
             description = "tidemark output: store full clusters compressed with lz4 when that saves space")
@@ -37,7 +37,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (compress != null && format == ImageFormat.RAW) {
+        if (compress != null && format == FileFormat.RAW) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--compress applies to tidemark output only");
         }
         try (BlockDevice input = ImageFiles.open(source, true, AllocationListener.NONE)) {

@@ -31,9 +31,9 @@ final class CreateCommand implements Callable<Integer> {
             description = "thin images: store full clusters compressed with lz4 when that saves space")
     Compression compress;
 
-    @Option(names = "-O", paramLabel = "FORMAT", converter = ImageFormat.Converter.class, defaultValue = "tidemark",
+    @Option(names = "-O", paramLabel = "FORMAT", converter = FileFormat.Converter.class, defaultValue = "tidemark",
             description = "tidemark (default) or raw")
-    ImageFormat format;
+    FileFormat format;
 
     @Override
     public Integer call() throws IOException {

@@ -29,7 +29,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        ImageInfo info = switch (ImageFiles.kindOf(path)) {
+        InfoReport info = switch (ImageFiles.kindOf(path)) {
             case RAW -> rawInfo();
             case THIN -> throw new IOException(path + ": thin images are not supported yet");
         };
@@ -42,7 +42,7 @@ final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ImageInfo rawInfo() throws IOException {
+    private InfoReport rawInfo() throws IOException {
         try (RawFileDevice device = RawFileDevice.open(path, true)) {
             long[] allocated = {0};
             ExtentWalk.walk(device, extent -> {
@@ -50,22 +50,23 @@ final class InfoCommand implements Callable<Integer> {
                     allocated[0] += extent.length();
                 }
             });
-            return new ImageInfo(path.toString(), ImageFormat.RAW.label(), device.size(), device.size(),
-                    allocated[0], null, null, null);
+            return new InfoReport(path.toString(), FileFormat.RAW.label(), device.size(), device.size(),
+                    device.usage(), allocated[0], null, null, null);
         }
     }
 
-    private static void printText(PrintWriter out, ImageInfo info) {
+    private static void printText(PrintWriter out, InfoReport info) {
         out.println("file:          " + info.filename());
         out.println("format:        " + info.format());
         out.println("virtual size:  " + HumanSize.withBytes(info.virtualSize()));
         out.println("physical size: " + HumanSize.withBytes(info.physicalSize()));
+        out.println("usage:         " + HumanSize.withBytes(info.usage()));
         out.println("allocated:     " + HumanSize.withBytes(info.allocated()));
         if (info.clusterSize() != null) {
             out.println("cluster size:  " + HumanSize.withBytes(info.clusterSize()));
         }
-        if (info.compressedRatio() != null) {
-            out.println(String.format(Locale.ROOT, "compressed:    %.2f of original size", info.compressedRatio()));
+        if (info.compressionRatio() != null) {
+            out.println(String.format(Locale.ROOT, "compression:   %.2f : 1", info.compressionRatio()));
         }
         if (info.clean() != null) {
             out.println("clean:         " + (info.clean() ? "yes" : "no (not closed cleanly)"));

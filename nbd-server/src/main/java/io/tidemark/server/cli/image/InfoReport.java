@@ -5,19 +5,21 @@ package io.tidemark.server.cli.image;
  *
  * @param virtualSize      bytes the guest sees
  * @param physicalSize     bytes of the file (its length; for a raw file, the virtual size)
- * @param allocated        bytes of the file that hold data (raw: data extents; thin: clusters in use)
+ * @param usage            the physical high-water mark thresholds watch (raw: the file size)
+ * @param allocated        guest bytes that hold data (raw: data extents; thin: data clusters)
  * @param clusterSize      thin images only
- * @param compressedRatio  thin images only: stored bytes of compressed clusters over their
- *                         uncompressed size; null when nothing is compressed
+ * @param compressionRatio thin images only: uncompressed over stored size of the compressed
+ *                         clusters, 1.0 when none are compressed
  * @param clean            thin images only: whether the image was closed cleanly
  */
-record ImageInfo(
+record InfoReport(
         String filename,
         String format,
         long virtualSize,
         long physicalSize,
+        long usage,
         long allocated,
         Integer clusterSize,
-        Double compressedRatio,
+        Double compressionRatio,
         Boolean clean) {
 }

@@ -5,7 +5,7 @@ import java.util.Locale;
 import picocli.CommandLine;
 
 /** The file formats the tools write, by the names users type. */
-enum ImageFormat {
+enum FileFormat {
     RAW, TIDEMARK;
 
     /** The name users type and see. */
@@ -13,7 +13,7 @@ enum ImageFormat {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    static ImageFormat of(ImageFiles.Kind kind) {
+    static FileFormat of(ImageFiles.Kind kind) {
         return switch (kind) {
             case RAW -> RAW;
             case THIN -> TIDEMARK;
@@ -21,10 +21,10 @@ enum ImageFormat {
     }
 
     /** Parses {@code raw} or {@code tidemark}, in any case. */
-    static final class Converter implements CommandLine.ITypeConverter<ImageFormat> {
+    static final class Converter implements CommandLine.ITypeConverter<FileFormat> {
         @Override
-        public ImageFormat convert(String value) {
-            for (ImageFormat format : values()) {
+        public FileFormat convert(String value) {
+            for (FileFormat format : values()) {
                 if (format.label().equalsIgnoreCase(value)) {
                     return format;
                 }
