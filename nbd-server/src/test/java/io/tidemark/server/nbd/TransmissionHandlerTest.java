@@ -190,8 +190,10 @@ class TransmissionHandlerTest {
         assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
         client.request(0, Command.FLUSH, 5, 1, 0);
         assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
-        client.request(0, Command.READ, 6, 0, 4);
-        assertThat(NbdTestClient.reassemble(client.readStructuredReply(6), 0, 4)).containsOnly(0);
+        client.request(0, Command.READ, 6, 0, ProtocolLimits.MAX_PAYLOAD + 1L);
+        assertThat(errorOf(client.readChunk())).as("too long for one reply: retry smaller").isEqualTo(Error.EOVERFLOW);
+        client.request(0, Command.READ, 7, 0, 4);
+        assertThat(NbdTestClient.reassemble(client.readStructuredReply(7), 0, 4)).containsOnly(0);
     }
 
     @Test
@@ -199,6 +201,8 @@ class TransmissionHandlerTest {
         NbdTestClient client = connect(false);
         client.request(0, Command.READ, 1, SIZE, 512);
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 1));
+        client.request(0, Command.READ, 3, 0, ProtocolLimits.MAX_PAYLOAD + 1L);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 3));
         client.request(0, Command.FLUSH, 2, 0, 0);
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
     }
