@@ -298,4 +298,23 @@ class HandshakeHandlerTest {
         client.option(Option.ABORT, new byte[0]);
         assertThat(client.readOptionReply().type()).isEqualTo(OptionReplyType.ACK);
     }
+
+    @Test
+    void aClientThatNeverFinishesTheHandshakeIsClosed() throws Exception {
+        negotiate();
+        connection.channel.advanceTimeBy(ConnectionLimits.DEFAULT.handshakeTimeout().toMillis() + 1,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        connection.channel.runScheduledPendingTasks();
+        assertThat(connection.channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void theHandshakeTimeoutEndsWithTheHandshake() throws Exception {
+        negotiate();
+        client.selectExport("disk", false, false);
+        connection.channel.advanceTimeBy(ConnectionLimits.DEFAULT.handshakeTimeout().toMillis() + 1,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        connection.channel.runScheduledPendingTasks();
+        assertThat(connection.channel.isOpen()).isTrue();
+    }
 }

@@ -17,6 +17,8 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class NbdServerTest {
 
@@ -89,6 +91,28 @@ class NbdServerTest {
 
             first.request(0, Command.DISC, 9, 0, 0);
             assertThat(a.closedByServer()).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void servesOverTcpAndAUnixSocketOnEitherTransport(Transport transport) throws Exception {
+        Path socket = dir.resolve("nbd.sock");
+        server = NbdServer.start(new ExportRegistry(List.of(new Export("disk", "memory disk", device))),
+                List.of(new ListenAddress.Tcp("127.0.0.1", 0), new ListenAddress.Unix(socket)), ConnectionLimits.DEFAULT,
+                2, transport);
+        try (SocketLink link = SocketLink.tcp("127.0.0.1", tcpPort())) {
+            NbdTestClient client = new NbdTestClient(link);
+            client.handshake("disk", false, false);
+            client.write(0, 1, 0, new byte[] {4, 5, 6});
+            assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        }
+        try (SocketLink link = SocketLink.unix(socket)) {
+            NbdTestClient client = new NbdTestClient(link);
+            client.handshake("disk", false, false);
+            client.request(0, Command.READ, 2, 0, 3);
+            assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+            assertThat(client.readData(3)).containsExactly(4, 5, 6);
         }
     }
 
