@@ -92,6 +92,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void option(ChannelHandlerContext ctx, OptionRequest request) {
+        if (clientFlags == null) {
+            return; // the flags were refused and the connection is closing; options decoded behind them are moot
+        }
         if (++optionsSeen > ProtocolLimits.MAX_OPTIONS_PER_CONNECTION) {
             log.info("{}: more than {} options, closing", Peer.of(ctx.channel()),
                     ProtocolLimits.MAX_OPTIONS_PER_CONNECTION);

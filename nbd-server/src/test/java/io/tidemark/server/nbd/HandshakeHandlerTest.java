@@ -60,8 +60,9 @@ class HandshakeHandlerTest {
     @Test
     void unknownClientFlagsCloseTheConnection() throws Exception {
         client.greeting();
-        client.clientFlags(0x7);
+        connection.send(Wire.of().u32(0x7).option(Option.LIST, new byte[0]).toArray());
         assertThat(connection.channel.isOpen()).isFalse();
+        assertThat(connection.pendingBytes()).as("no reply to options behind refused flags").isZero();
     }
 
     @Test
