@@ -8,8 +8,8 @@ import io.tidemark.server.protocol.NbdProtocol.Magic;
 import java.util.List;
 
 /**
- * Turns transmission-phase bytes into {@link Request} records. A WRITE's data rides along as a
- * retained slice; data longer than {@link ProtocolLimits#MAX_PAYLOAD} is skipped as it arrives
+ * Turns transmission-phase bytes into {@link Request} records. A WRITE's data rides along in
+ * the request (see {@link #decodePayload}); data longer than {@link ProtocolLimits#MAX_PAYLOAD} is skipped as it arrives
  * (so the stream stays in step) and the request is passed on without payload for the handler
  * to refuse. A wrong request magic is a framing error.
  */
@@ -24,12 +24,14 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private long offset;
     private long length;
     private long toSkip;
+    /** A WRITE payload being gathered, or null. */
+    private ByteBuf payload;
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
-            case HEADER -> decodeHeader(in, out);
-            case PAYLOAD -> decodePayload(in, out);
+            case HEADER -> decodeHeader(ctx, in, out);
+            case PAYLOAD -> decodePayload(ctx, in, out);
             case SKIP_PAYLOAD -> {
                 int skipped = (int) Math.min(in.readableBytes(), toSkip);
                 in.skipBytes(skipped);
@@ -42,14 +44,41 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void decodePayload(ByteBuf in, List<Object> out) {
-        if (in.readableBytes() >= length) {
-            out.add(new Request(flags, command, cookie, offset, length, in.readRetainedSlice((int) length)));
-            state = State.HEADER;
+    /**
+     * A payload already buffered in full is passed on as a slice, without a copy. One still
+     * arriving is gathered into a buffer of exactly its length, so each byte is copied once and
+     * the decoder's own buffer never grows to hold a large WRITE.
+     */
+    private void decodePayload(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (payload == null && in.readableBytes() >= length) {
+            emit(in.readRetainedSlice((int) length), out);
+            return;
+        }
+        if (payload == null) {
+            payload = ctx.alloc().directBuffer((int) length, (int) length);
+        }
+        payload.writeBytes(in, Math.min(in.readableBytes(), payload.writableBytes()));
+        if (!payload.isWritable()) {
+            ByteBuf complete = payload;
+            payload = null;
+            emit(complete, out);
         }
     }
 
-    private void decodeHeader(ByteBuf in, List<Object> out) {
+    private void emit(ByteBuf data, List<Object> out) {
+        out.add(new Request(flags, command, cookie, offset, length, data));
+        state = State.HEADER;
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        if (payload != null) {
+            payload.release();
+            payload = null;
+        }
+    }
+
+    private void decodeHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (in.readableBytes() < ProtocolLimits.REQUEST_HEADER_LENGTH) {
             return;
         }
@@ -67,7 +96,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             out.add(new Request(flags, command, cookie, offset, length, null));
         } else if (length <= ProtocolLimits.MAX_PAYLOAD) {
             state = State.PAYLOAD;
-            decodePayload(in, out);
+            decodePayload(ctx, in, out);
         } else {
             toSkip = length;
             state = State.SKIP_PAYLOAD;
