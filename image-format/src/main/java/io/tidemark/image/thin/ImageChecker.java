@@ -99,7 +99,10 @@ public final class ImageChecker {
                             + " a private copy of shared range " + stored[1] + "+" + stored[2]);
                 }
             }
-            image.rewriteAllTables();
+            if (!loaded.corruptions().isEmpty()) {
+                // Dropped entries and moved clusters live in the tables: write them all afresh.
+                image.rewriteAllTables();
+            }
             image.releaseFreeSpace();
             if (!before.leaks().isEmpty()) {
                 repairs.add("reclaimed " + before.leakedBytes() + " leaked bytes");

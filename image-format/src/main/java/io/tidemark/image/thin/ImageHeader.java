@@ -76,7 +76,22 @@ record ImageHeader(
     }
 
     /**
-     * Parses and validates one slot read from {@code slotOffset} of {@code file}.
+     * True when a slot looks like an interrupted or never-made write of this version: no magic, or
+     * our version with a checksum that does not match. Any other fault was written deliberately.
+     */
+    static boolean isTorn(ByteBuffer slot) {
+        byte[] b = new byte[HEADER_LENGTH];
+        slot.duplicate().get(b);
+        if (!Arrays.equals(b, 0, 8, ImageFormat.MAGIC_BYTES, 0, 8)) {
+            return true;
+        }
+        ByteBuffer in = ByteBuffer.wrap(b);
+        return in.getInt(OFF_VERSION) == ImageFormat.VERSION && in.getInt(OFF_CHECKSUM) != checksum(b, 0, OFF_CHECKSUM);
+    }
+
+    /**
+     * Parses and validates one slot read from {@code slotOffset} of {@code file}: magic, version
+     * (before the checksum, so that a newer format is reported as such), length, checksum, fields.
      *
      * @throws CorruptImageException naming the offset of the first bad field
      */

@@ -80,18 +80,26 @@ final class ImageLoader {
         for (long slotOffset : ImageFormat.SLOT_OFFSETS) {
             ByteBuffer slot = ByteBuffer.allocate(HEADER_LENGTH);
             int got = file.read(slot, slotOffset);
+            slot.flip();
+            ImageHeader candidate;
             try {
                 if (got < HEADER_LENGTH) {
                     throw new CorruptImageException(name, slotOffset + got, "file ends inside the header slot (truncated image)");
                 }
-                ImageHeader candidate = ImageHeader.decode(slot.flip(), name, slotOffset);
-                if (best == null || candidate.generation() > best.generation()) {
-                    best = candidate;
-                }
+                candidate = ImageHeader.decode(slot, name, slotOffset);
             } catch (CorruptImageException e) {
+                if (got == HEADER_LENGTH && !ImageHeader.isTorn(slot)) {
+                    // An intact slot with a bad field was written that way: refuse rather than fall back.
+                    throw e;
+                }
+                // A torn or never written slot: expected after a crash, the other slot is current.
                 if (firstFault == null) {
                     firstFault = e;
                 }
+                continue;
+            }
+            if (best == null || candidate.generation() > best.generation()) {
+                best = candidate;
             }
         }
         if (best == null) {
