@@ -2,6 +2,7 @@ package io.tidemark.image.thin;
 
 import io.tidemark.image.AllocationListener;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
@@ -26,34 +27,38 @@ public final class ImageCompactor {
 
     /** Compacts the image at {@code path}, which must not be open elsewhere. */
     public static Result compact(Path path, ProgressListener progress) throws IOException {
-        return compact(ThinImage.open(path, false, AllocationListener.NONE), path.toFile().length(), progress,
-                () -> path.toFile().length());
+        long before = Files.size(path);
+        long moved = compact(ThinImage.open(path, false, AllocationListener.NONE), progress);
+        return new Result(before, Files.size(path), moved);
     }
 
-    interface SizeProbe {
-        long size() throws IOException;
-    }
-
-    static Result compact(ThinImage image, long sizeBefore, ProgressListener progress, SizeProbe sizeAfter)
-            throws IOException {
+    /** Compacts and closes {@code image}; returns the number of clusters moved. */
+    static long compact(ThinImage image, ProgressListener progress) throws IOException {
         long moved = 0;
         try (image) {
             // A first commit turns space freed before (and old tables) into reusable space.
             image.commitNow();
             List<long[]> stored = image.storedClusters();
-            stored.sort(Comparator.comparingLong((long[] s) -> s[1]).reversed());
+            // Whole clusters first, so that compressed blocks fill the odd gaps left between them;
+            // each from the top down.
+            stored.sort(Comparator.comparingLong((long[] s) -> s[2] == image.clusterSize() ? 0 : 1)
+                    .thenComparing(Comparator.comparingLong((long[] s) -> s[1]).reversed()));
             for (int i = 0; i < stored.size(); i++) {
                 if (image.relocate(stored.get(i)[0], true)) {
                     moved++;
                 }
                 progress.progress(i + 1, stored.size());
             }
-            // Data is packed; the next commit frees the top, the one after puts the tables low.
+            // Data is packed; this commit frees the top. Tables then move to the lowest free space,
+            // but not below their own current copies, which are freed only after the move: a
+            // second round takes the space the first one left.
             image.commitNow();
-            image.rewriteAllTables();
-            image.commitNow();
+            for (int round = 0; round < 2; round++) {
+                image.rewriteAllTables();
+                image.commitNow();
+            }
             image.releaseFreeSpace();
         }
-        return new Result(sizeBefore, sizeAfter.size(), moved);
+        return moved;
     }
 }

@@ -136,19 +136,6 @@ final class SpaceAllocator {
         return ranges;
     }
 
-    /** After compaction truncated the file: forget free space at the tail and lower the usage. */
-    synchronized void truncateTo(long newEnd) {
-        free.tailMap(newEnd, true).clear();
-        Map.Entry<Long, Long> last = free.lastEntry();
-        if (last != null && last.getValue() > newEnd) {
-            free.put(last.getKey(), newEnd);
-        }
-        freeBytes = 0;
-        free.forEach((s, e) -> freeBytes += e - s);
-        end = newEnd;
-        highWater = newEnd;
-    }
-
     private void take(long rangeStart, long rangeEnd, long start, long length) {
         free.remove(rangeStart);
         if (start > rangeStart) {

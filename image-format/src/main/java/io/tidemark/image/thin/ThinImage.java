@@ -633,10 +633,11 @@ public final class ThinImage implements BlockDevice {
             throw e;
         }
         if (plan != null) {
-            allocator.makeFree(plan.freed);
+            // Punch before the ranges become allocatable, or a punch could zero a new allocation.
             for (long[] range : plan.freed) {
                 file.releaseSpace(range[0], range[1]);
             }
+            allocator.makeFree(plan.freed);
             for (TableWrite write : plan.writes) {
                 listener.allocated(write.offset, clusterSize, allocator.usage());
             }
