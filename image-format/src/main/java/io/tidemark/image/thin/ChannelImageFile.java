@@ -97,6 +97,25 @@ final class ChannelImageFile implements ImageFile {
         return new ChannelImageFile(path, key, shared);
     }
 
+    /**
+     * Whether the file starts with the thin image magic. Reads through the shared channel when
+     * this JVM has the file open, since opening and closing another descriptor would drop its lock.
+     */
+    static boolean hasMagic(Path path) throws IOException {
+        ByteBuffer magic = ByteBuffer.allocate(ImageFormat.MAGIC_BYTES.length);
+        synchronized (OPEN) {
+            Shared open = OPEN.get(fileKey(path));
+            if (open != null) {
+                open.channel.read(magic, 0);
+            } else {
+                try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+                    channel.read(magic, 0);
+                }
+            }
+        }
+        return !magic.hasRemaining() && java.util.Arrays.equals(magic.array(), ImageFormat.MAGIC_BYTES);
+    }
+
     private static Object fileKey(Path path) throws IOException {
         Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
         return key != null ? key : path.toRealPath();

@@ -22,8 +22,13 @@ public final class ImageChecker {
 
     /** Checks an image opened read-only under a shared lock. */
     public static CheckResult check(Path path) throws IOException {
+        return check(path, ProgressListener.NONE);
+    }
+
+    /** Checks, reporting progress in L2 tables read (compressed blocks are decompressed on the way). */
+    public static CheckResult check(Path path, ProgressListener progress) throws IOException {
         try (ImageFile file = ChannelImageFile.open(path, true)) {
-            return check(file);
+            return check(file, progress);
         }
     }
 
@@ -43,9 +48,13 @@ public final class ImageChecker {
     }
 
     static CheckResult check(ImageFile file) throws IOException {
+        return check(file, ProgressListener.NONE);
+    }
+
+    static CheckResult check(ImageFile file, ProgressListener progress) throws IOException {
         ImageLoader.Loaded loaded;
         try {
-            loaded = ImageLoader.load(file, ImageLoader.Mode.CHECK);
+            loaded = ImageLoader.load(file, ImageLoader.Mode.CHECK, progress);
         } catch (CorruptImageException e) {
             return new CheckResult(List.of(new ImageProblem(ImageProblem.Kind.CORRUPTION, e.offset(), 0, e.getMessage())),
                     List.of(), List.of());

@@ -60,9 +60,14 @@ final class ImageLoader {
     }
 
     static Loaded load(ImageFile file, Mode mode) throws IOException {
+        return load(file, mode, ProgressListener.NONE);
+    }
+
+    /** Loads, telling {@code progress} how many of the L1 entries are done. */
+    static Loaded load(ImageFile file, Mode mode, ProgressListener progress) throws IOException {
         long size = file.size();
         ImageHeader header = readHeader(file, size);
-        return new ImageLoader(file, mode, header, size).loadTables();
+        return new ImageLoader(file, mode, header, size).loadTables(progress);
     }
 
     /** The valid header slot with the highest generation. */
@@ -112,12 +117,13 @@ final class ImageLoader {
         return best;
     }
 
-    private Loaded loadTables() throws IOException {
+    private Loaded loadTables(ProgressListener progress) throws IOException {
         ClusterMap map = new ClusterMap(header.clusterBits(), header.l1Entries());
         if (header.l1Entries() > 0) {
             ByteBuffer l1 = readL1();
             for (int i = 0; i < header.l1Entries(); i++) {
                 loadL2(map, l1, i);
+                progress.progress(i + 1, header.l1Entries());
             }
         }
         List<long[]> overlaps = new ArrayList<>();

@@ -96,6 +96,7 @@ public final class ThinImage implements BlockDevice {
             return open(file, false, AllocationListener.NONE);
         } catch (IOException | RuntimeException e) {
             file.close();
+            java.nio.file.Files.deleteIfExists(path);
             throw e;
         }
     }
@@ -113,6 +114,15 @@ public final class ThinImage implements BlockDevice {
             file.close();
             throw e;
         }
+    }
+
+    /**
+     * Whether {@code path} starts with the magic {@code TIDEMARK} (then it is opened as a thin
+     * image, else as a raw disk). Safe to call while this JVM has the image open: it does not open
+     * a second descriptor then, which would drop the image's lock.
+     */
+    public static boolean isThinImage(Path path) throws IOException {
+        return ChannelImageFile.hasMagic(path);
     }
 
     /** Reads an image's {@link ImageInfo} (opening it read-only with a shared lock). */

@@ -284,6 +284,10 @@ class ThinImageTest {
     void writersLockOthersOutAndReadersShare() throws IOException {
         ThinImage.create(path(), SIZE, CLUSTER, false).close();
         try (ThinImage writer = ThinImage.open(path(), false, AllocationListener.NONE)) {
+            assertThat(ThinImage.isThinImage(path())).isTrue();
+            assertThat(lockedByAnotherProcess()).as("probing the magic keeps the lock").isTrue();
+            assertThatThrownBy(() -> ImageChecker.check(path())).isInstanceOf(ImageLockedException.class);
+            assertThat(lockedByAnotherProcess()).as("a refused open keeps the lock").isTrue();
             assertThatThrownBy(() -> ThinImage.open(path(), false, AllocationListener.NONE))
                     .isInstanceOf(ImageLockedException.class).hasMessageContaining(path().toString())
                     .hasMessageContaining("locked");
@@ -299,6 +303,26 @@ class ThinImageTest {
             }
             assertThat(reader.size()).isEqualTo(SIZE);
         }
+    }
+
+    /** Asks a separate process (flock-independent POSIX lock probe) whether the image is locked. */
+    private boolean lockedByAnotherProcess() throws IOException {
+        String probe = "import fcntl,sys\nf=open(sys.argv[1],'r+')\n"
+                + "try:\n  fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
+                + "except OSError: print('locked')\n";
+        Process process = new ProcessBuilder("python3", "-c", probe, path().toString()).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+        assertThat(out).isIn("free", "locked");
+        return out.equals("locked");
+    }
+
+    @Test
+    void foreignFilesAreNotThinImages() throws IOException {
+        Path raw = dir.resolve("raw.img");
+        Files.write(raw, new byte[4096]);
+        assertThat(ThinImage.isThinImage(raw)).isFalse();
+        Files.write(raw, new byte[3]);
+        assertThat(ThinImage.isThinImage(raw)).isFalse();
     }
 
     @Test
