@@ -554,7 +554,10 @@ public final class ThinImage implements BlockDevice {
                 compressed, zero, compressedBytes, metadata);
     }
 
-    /** Commits with the dirty flag clear, truncates after the last used byte and releases the lock. */
+    /**
+     * Commits with the dirty flag clear, truncates after the last used byte and releases the lock.
+     * Callers stop issuing I/O first; requests racing with close may fail with "image is closed".
+     */
     @Override
     public void close() throws IOException {
         commitLock.lock();
@@ -651,7 +654,9 @@ public final class ThinImage implements BlockDevice {
             for (TableWrite write : plan.writes) {
                 listener.allocated(write.offset, clusterSize, allocator.usage());
             }
-            listener.allocated(plan.l1Offset, plan.l1Length, allocator.usage());
+            if (plan.l1Length > 0) {
+                listener.allocated(plan.l1Offset, plan.l1Length, allocator.usage());
+            }
         }
     }
 
@@ -682,8 +687,11 @@ public final class ThinImage implements BlockDevice {
                     allocated.add(new long[] {tableOffsets[i], clusterSize});
                 }
             }
-            long l1Offset = l1Entries == 0 ? 0 : allocator.allocate(l1Length, clusterSize, AllocationListener.NONE);
-            allocated.add(new long[] {l1Offset, l1Length});
+            long l1Offset = 0;
+            if (l1Entries > 0) {
+                l1Offset = allocator.allocate(l1Length, clusterSize, AllocationListener.NONE);
+                allocated.add(new long[] {l1Offset, l1Length});
+            }
             return buildPlan(dirtyTables, tableOffsets, l1Offset, l1Length);
         } catch (IOException | RuntimeException e) {
             for (long[] range : allocated) {

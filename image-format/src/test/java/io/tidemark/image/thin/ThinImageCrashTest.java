@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Crashes a workload after every N file operations, with the write cache losing all, none or a
@@ -31,10 +31,10 @@ class ThinImageCrashTest {
     private record Op(int kind, long offset, byte[] data) {
     }
 
-    @ParameterizedTest(name = "compress={0}")
-    @ValueSource(booleans = {false, true})
-    void survivesACrashAfterEveryOperation(boolean compress) throws IOException {
-        long seed = Long.getLong("tidemark.seed", 42);
+    @ParameterizedTest(name = "compress={0} seed={1}")
+    @CsvSource({"false,42", "true,42", "false,7", "true,7"})
+    void survivesACrashAfterEveryOperation(boolean compress, long defaultSeed) throws IOException {
+        long seed = Long.getLong("tidemark.seed", defaultSeed);
         List<Op> workload = workload(new Random(seed), compress);
         long total = countOperations(workload, compress);
         assertThat(total).isGreaterThan(50);
