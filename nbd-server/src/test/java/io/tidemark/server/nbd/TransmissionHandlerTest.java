@@ -393,4 +393,49 @@ class TransmissionHandlerTest {
         assertThat(client.readSimpleReply().cookie()).isEqualTo(3);
         assertThat(connection.channel.config().isAutoRead()).isTrue();
     }
+
+    /** Counts the direct buffers it hands out, so a test can check every one was released. */
+    private static final class TrackingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
+        final List<ByteBuf> made = new ArrayList<>();
+
+        TrackingAllocator() {
+            super(true);
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return track(io.netty.buffer.Unpooled.buffer(initialCapacity, maxCapacity));
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            return track(io.netty.buffer.Unpooled.directBuffer(initialCapacity, maxCapacity));
+        }
+
+        private ByteBuf track(ByteBuf b) {
+            made.add(b);
+            return b;
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+    }
+
+    @Test
+    void replyToAClientThatLeftIsReleasedNotLeaked() throws Exception {
+        connection = new EmbeddedConnection(new Export("disk", "", device));
+        TrackingAllocator allocator = new TrackingAllocator();
+        connection.channel.config().setAllocator(allocator);
+        NbdTestClient client = connection.client();
+        client.handshake("disk", true, false);
+        connection.queueIo();
+        client.request(0, Command.READ, 1, 0, 2 * CommandExecutor.SPARSE_READ_MINIMUM);
+        client.request(0, Command.READ, 2, 0, 512);
+        connection.channel.close();
+        connection.runQueuedIo(0);
+        connection.runQueuedIo(0);
+        assertThat(allocator.made).isNotEmpty().allSatisfy(b -> assertThat(b.refCnt()).isZero());
+    }
 }
