@@ -15,6 +15,9 @@ import java.util.List;
  */
 public final class RequestDecoder extends ByteToMessageDecoder {
 
+    /** First capacity of a buffer gathering a WRITE payload that has not fully arrived. */
+    private static final int INITIAL_GATHER_CAPACITY = 64 * 1024;
+
     private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD }
 
     private State state = State.HEADER;
@@ -46,8 +49,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     /**
      * A payload already buffered in full is passed on as a slice, without a copy. One still
-     * arriving is gathered into a buffer of exactly its length, so each byte is copied once and
-     * the decoder's own buffer never grows to hold a large WRITE.
+     * arriving is gathered into its own buffer, which grows with the bytes received up to the
+     * payload's length, so the decoder's buffer never grows to hold a large WRITE.
      */
     private void decodePayload(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (payload == null && in.readableBytes() >= length) {
@@ -55,10 +58,12 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             return;
         }
         if (payload == null) {
-            payload = ctx.alloc().directBuffer((int) length, (int) length);
+            // sized by what has arrived, growing up to the length: 28 header bytes must not buy 32 MiB
+            int initial = (int) Math.min(length, Math.max(in.readableBytes(), INITIAL_GATHER_CAPACITY));
+            payload = ctx.alloc().directBuffer(initial, (int) length);
         }
-        payload.writeBytes(in, Math.min(in.readableBytes(), payload.writableBytes()));
-        if (!payload.isWritable()) {
+        payload.writeBytes(in, (int) Math.min(in.readableBytes(), length - payload.writerIndex()));
+        if (payload.writerIndex() == length) {
             ByteBuf complete = payload;
             payload = null;
             emit(complete, out);

@@ -13,6 +13,7 @@ import io.tidemark.server.protocol.NbdProtocol.Error;
 import io.tidemark.server.protocol.NbdProtocol.MetaContext;
 import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
 import io.tidemark.server.protocol.ProtocolLimits;
+import io.tidemark.server.protocol.TrackingAllocator;
 import io.tidemark.server.protocol.Wire;
 import java.io.IOException;
 import java.time.Duration;
@@ -392,35 +393,6 @@ class TransmissionHandlerTest {
         client.readData(length);
         assertThat(client.readSimpleReply().cookie()).isEqualTo(3);
         assertThat(connection.channel.config().isAutoRead()).isTrue();
-    }
-
-    /** Counts the direct buffers it hands out, so a test can check every one was released. */
-    private static final class TrackingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
-        final List<ByteBuf> made = new ArrayList<>();
-
-        TrackingAllocator() {
-            super(true);
-        }
-
-        @Override
-        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-            return track(io.netty.buffer.Unpooled.buffer(initialCapacity, maxCapacity));
-        }
-
-        @Override
-        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-            return track(io.netty.buffer.Unpooled.directBuffer(initialCapacity, maxCapacity));
-        }
-
-        private ByteBuf track(ByteBuf b) {
-            made.add(b);
-            return b;
-        }
-
-        @Override
-        public boolean isDirectBufferPooled() {
-            return false;
-        }
     }
 
     @Test
