@@ -7,6 +7,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.tidemark.image.FastZeroUnsupportedException;
 import io.tidemark.server.protocol.NbdProtocol.Command;
 import io.tidemark.server.protocol.NbdProtocol.Error;
+import io.tidemark.server.protocol.ProtocolLimits;
 import io.tidemark.server.protocol.Reply;
 import io.tidemark.server.protocol.Request;
 import java.util.ArrayDeque;
@@ -90,9 +91,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Bytes a request holds while it is served: its WRITE payload or its READ reply. */
+    /** Bytes a request holds while it is served: its WRITE payload or its READ reply (longer ones are refused). */
     private static long cost(Request r) {
-        return r.command() == Command.READ ? r.length() : r.payload() == null ? 0 : r.payload().readableBytes();
+        if (r.command() == Command.READ) {
+            return Math.min(r.length(), ProtocolLimits.MAX_PAYLOAD);
+        }
+        return r.payload() == null ? 0 : r.payload().readableBytes();
     }
 
     private void dispatchWaiting() {
