@@ -321,6 +321,9 @@ public final class ThinImage implements BlockDevice {
 
     /** Sets an entry and releases the storage the old entry had and the new one does not keep. */
     private void publish(long cluster, long oldEntry, long newEntry) {
+        if (newEntry == oldEntry) {
+            return;
+        }
         mapLock.lock();
         try {
             map.set(cluster, newEntry);
