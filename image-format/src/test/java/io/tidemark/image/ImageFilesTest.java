@@ -42,6 +42,17 @@ class ImageFilesTest {
     }
 
     @Test
+    void thinImagesOpenAsThinImages() throws IOException {
+        Path path = dir.resolve("thin.img");
+        io.tidemark.image.thin.ThinImage.create(path, 1 << 20, 65536, false).close();
+        try (BlockDevice device = ImageFiles.open(path, true, AllocationListener.NONE)) {
+            assertThat(device).isInstanceOf(io.tidemark.image.thin.ThinImage.class);
+            assertThat(device.size()).isEqualTo(1 << 20);
+            assertThat(device.capabilities().readOnly()).isTrue();
+        }
+    }
+
+    @Test
     void missingFilesAndDirectoriesFailNamingThePathAndWhy() {
         assertThatThrownBy(() -> ImageFiles.open(dir.resolve("missing.img"), false, AllocationListener.NONE))
                 .isInstanceOf(IOException.class).hasMessage(dir.resolve("missing.img") + ": no such file");
