@@ -1,5 +1,6 @@
 package io.tidemark.image;
 
+import io.tidemark.image.thin.ThinImage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,9 +45,9 @@ class ImageFilesTest {
     @Test
     void thinImagesOpenAsThinImages() throws IOException {
         Path path = dir.resolve("thin.img");
-        io.tidemark.image.thin.ThinImage.create(path, 1 << 20, 65536, false).close();
+        ThinImage.create(path, 1 << 20, 65536, false).close();
         try (BlockDevice device = ImageFiles.open(path, true, AllocationListener.NONE)) {
-            assertThat(device).isInstanceOf(io.tidemark.image.thin.ThinImage.class);
+            assertThat(device).isInstanceOf(ThinImage.class);
             assertThat(device.size()).isEqualTo(1 << 20);
             assertThat(device.capabilities().readOnly()).isTrue();
         }
