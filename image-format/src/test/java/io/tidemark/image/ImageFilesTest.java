@@ -1,10 +1,10 @@
 package io.tidemark.image;
 
-import io.tidemark.image.thin.ThinImage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
