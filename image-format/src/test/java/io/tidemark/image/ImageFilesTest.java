@@ -43,13 +43,14 @@ class ImageFilesTest {
     }
 
     @Test
-    void aThinImageOpensAsOne() throws IOException {
-        Path path = dir.resolve("thin.tm");
-        ThinImage.create(path, 1 << 30, 64 * 1024, false).close();
+    void thinImagesOpenAsThinImages() throws IOException {
+        Path path = dir.resolve("thin.img");
+        ThinImage.create(path, 1 << 20, 65536, false).close();
         assertThat(ImageFiles.kindOf(path)).isEqualTo(ImageFiles.Kind.THIN);
         try (BlockDevice device = ImageFiles.open(path, true, AllocationListener.NONE)) {
             assertThat(device).isInstanceOf(ThinImage.class);
-            assertThat(device.size()).isEqualTo(1 << 30);
+            assertThat(device.size()).isEqualTo(1 << 20);
+            assertThat(device.capabilities().readOnly()).isTrue();
         }
     }
 

@@ -8,6 +8,7 @@ import io.tidemark.image.AllocationListener;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.ExtentWalk;
+import io.tidemark.image.ImageFiles;
 import io.tidemark.image.raw.RawFileDevice;
 import io.tidemark.image.thin.ThinImage;
 import io.tidemark.server.cli.TidemarkCommand;
@@ -130,7 +131,7 @@ class ThinImageCommandTest {
         List<Extent> sourceExtents = rawExtents(raw);
 
         assertThat(run("image", "convert", raw, thin)).as(err::toString).isZero();
-        assertThat(ThinImage.isThinImage(thin)).isTrue();
+        assertThat(ImageFiles.kindOf(thin)).isEqualTo(ImageFiles.Kind.THIN);
         JsonNode info = json("image", "info", thin, "--json");
         assertThat(info.get("virtual-size").asLong()).isEqualTo(8 * M);
         // 100K of data takes 2 clusters, the text 4, the last byte 1; the written zeroes none.
