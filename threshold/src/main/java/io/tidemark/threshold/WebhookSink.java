@@ -14,6 +14,9 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -86,6 +89,7 @@ public final class WebhookSink implements EventSink, Closeable {
     private boolean work;
     private volatile boolean running = true;
     private volatile boolean disabled;
+    private volatile CompletableFuture<?> inFlight;
 
     /** Consecutive failed attempts for the oldest event; touched only by the delivery thread. */
     private int failures;
@@ -143,7 +147,11 @@ public final class WebhookSink implements EventSink, Closeable {
     public void close() throws IOException {
         running = false;
         signal();
-        deliverer.interrupt();
+        // Not Thread.interrupt(): that would close the outbox's FileChannel under a write.
+        CompletableFuture<?> call = inFlight;
+        if (call != null) {
+            call.cancel(true);
+        }
         try {
             deliverer.join(Duration.ofSeconds(10));
         } catch (InterruptedException e) {
@@ -216,14 +224,22 @@ public final class WebhookSink implements EventSink, Closeable {
             request.header("webhook-signature", signer.sign(event.id(), timestamp, body));
         }
         HttpResponse<Void> response;
+        CompletableFuture<HttpResponse<Void>> call =
+                client.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding());
+        inFlight = call;
         try {
-            response = client.send(request.build(), HttpResponse.BodyHandlers.discarding());
-        } catch (IOException e) {
-            return new Outcome.Retry(backoff(), e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Outcome.Retry(Duration.ZERO, "interrupted");
+            if (!running) {
+                call.cancel(true);
+            }
+            response = call.join();
+        } catch (CancellationException e) {
+            return new Outcome.Retry(Duration.ZERO, "cancelled at shutdown");
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            return new Outcome.Retry(backoff(), cause.getClass().getSimpleName()
+                    + (cause.getMessage() == null ? "" : ": " + cause.getMessage()));
+        } finally {
+            inFlight = null;
         }
         int status = response.statusCode();
         if (status >= 200 && status < 300) {
@@ -272,7 +288,8 @@ public final class WebhookSink implements EventSink, Closeable {
             }
             work = false;
         } catch (InterruptedException e) {
-            // close() interrupts; the loop condition ends the thread.
+            Thread.currentThread().interrupt();
+            running = false;
         } finally {
             lock.unlock();
         }
@@ -287,7 +304,8 @@ public final class WebhookSink implements EventSink, Closeable {
                 changed.awaitNanos(left);
             }
         } catch (InterruptedException e) {
-            // close() interrupts; the loop condition ends the thread.
+            Thread.currentThread().interrupt();
+            running = false;
         } finally {
             lock.unlock();
         }
