@@ -55,6 +55,21 @@ class LocalSinksTest {
     }
 
     @Test
+    void streamHubReplaysWhatAReconnectingSubscriberMissed() {
+        EventStreamHub hub = new EventStreamHub();
+        for (int i = 1; i <= 5; i++) {
+            hub.accept(event(i % 2 == 0 ? "b" : "a", i));
+        }
+        List<ThresholdEvent> got = new ArrayList<>();
+        hub.subscribe("a", "id-b-2", got::add);
+        hub.accept(event("a", 6));
+        assertThat(got).extracting(ThresholdEvent::sequence).containsExactly(3L, 5L, 6L);
+        List<ThresholdEvent> unknown = new ArrayList<>();
+        hub.subscribe(null, "id-gone", unknown::add);
+        assertThat(unknown).isEmpty();
+    }
+
+    @Test
     void fanoutReachesEverySinkEvenWhenOneFails() {
         List<ThresholdEvent> got = new ArrayList<>();
         EventFanout fanout = new EventFanout(List.of(e -> {

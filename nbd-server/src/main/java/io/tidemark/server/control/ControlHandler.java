@@ -125,7 +125,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 if (name != null) {
                     exportNamed(name);
                 }
-                EventStream.open(ctx, hub, name);
+                EventStream.open(ctx, hub, name, request.headers().get("Last-Event-ID"));
             }
             case "exports" -> routeExports(ctx, request, path);
             default -> throw ApiException.notFound("no such resource: " + uri.rawPath());

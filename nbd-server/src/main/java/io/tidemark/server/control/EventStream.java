@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code GET /events} as Server-Sent Events: one {@code event: threshold} message per event
- * with the event's JSON as data and its id as the SSE id. A comment line goes out at once (so a
+ * with the event's JSON as data and its id as the SSE id; a client reconnecting with
+ * {@code Last-Event-ID} first gets the retained events it missed. A comment line goes out at once (so a
  * client knows it is subscribed) and every 15 seconds (so dead peers are noticed). A subscriber
  * that cannot keep up (its socket stops draining) is disconnected rather than buffered forever.
  */
@@ -34,7 +35,10 @@ final class EventStream {
     private EventStream() {
     }
 
-    static void open(ChannelHandlerContext ctx, EventStreamHub hub, String export) {
+    /**
+     * @param lastEventId the {@code Last-Event-ID} a reconnecting client sent, or null
+     */
+    static void open(ChannelHandlerContext ctx, EventStreamHub hub, String export, String lastEventId) {
         Channel channel = ctx.channel();
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         response.headers()
@@ -43,7 +47,7 @@ final class EventStream {
                 .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         channel.write(response);
         send(channel, ": subscribed" + (export == null ? "" : " to " + export) + "\n\n");
-        EventStreamHub.Subscription subscription = hub.subscribe(export, event -> deliver(channel, event));
+        EventStreamHub.Subscription subscription = hub.subscribe(export, lastEventId, event -> deliver(channel, event));
         ScheduledFuture<?> heartbeat = ctx.executor().scheduleAtFixedRate(
                 () -> send(channel, ": keepalive\n\n"), HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
         channel.closeFuture().addListener(f -> {

@@ -9,6 +9,7 @@ import io.tidemark.image.NoSpaceException;
 import io.tidemark.threshold.EventFanout;
 import io.tidemark.threshold.EventStreamHub;
 import io.tidemark.threshold.ExportState;
+import io.tidemark.threshold.ThresholdEvent;
 import io.tidemark.threshold.ThresholdMonitor;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -22,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -194,6 +196,26 @@ class ControlServerTest {
             assertThat(e.path("amount-exceeded").asLong()).isEqualTo(4096);
         }
         assertThat(send("GET", "/events?export=nope", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aReconnectingStreamGetsTheEventsItMissed() throws Exception {
+        List<ThresholdEvent> seen = new CopyOnWriteArrayList<>();
+        hub.subscribe(null, seen::add);
+        ok("PUT", "/exports/disk/thresholds/a", "{\"value\":\"1K\"}");
+        ok("PUT", "/exports/disk/thresholds/b", "{\"value\":\"2K\"}");
+        write(0, 4096);
+        monitor.awaitIdle();
+        assertThat(seen).extracting(ThresholdEvent::threshold).containsExactly("a", "b");
+
+        HttpRequest request = HttpRequest.newBuilder(uri("/events"))
+                .header("Last-Event-ID", seen.getFirst().id()).build();
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            assertThat(lines.readLine()).startsWith(": subscribed");
+            assertThat(lines.readLine()).isEmpty();
+            assertThat(lines.readLine()).isEqualTo("id: " + seen.get(1).id());
+        }
     }
 
     @Test
