@@ -60,33 +60,60 @@ final class ControlClient {
         return call("DELETE", path, null);
     }
 
+    /** The stream answered with an HTTP error: retrying will not help. */
+    static final class Refused extends IOException {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** One Server-Sent Event: its id (null without one) and data. */
+    record StreamEvent(String id, String data) {
+    }
+
     /**
-     * Follows a Server-Sent Events stream, handing each event's data to {@code onData} until it
-     * returns false or the server closes the stream.
+     * Follows a Server-Sent Events stream, handing each event to {@code onEvent} until it returns
+     * false (then true is returned) or the server ends the stream (false). With
+     * {@code lastEventId} the server first replays what came after that event.
+     *
+     * @throws Refused when the server answers with an error status
      */
-    void stream(String path, Predicate<String> onData) throws IOException {
-        HttpRequest request = request(path).header("Accept", "text/event-stream").GET().build();
-        HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
+    boolean stream(String path, String lastEventId, Predicate<StreamEvent> onEvent) throws IOException {
+        HttpRequest.Builder b = request(path).header("Accept", "text/event-stream").GET();
+        if (lastEventId != null) {
+            b.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<InputStream> response = send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
             String body;
             try (InputStream in = response.body()) {
                 body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
-            throw failure(response.statusCode(), body);
+            throw new Refused(failure(response.statusCode(), body).getMessage());
         }
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             StringBuilder data = new StringBuilder();
+            String id = null;
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                 if (line.startsWith("data:")) {
-                    data.append(data.isEmpty() ? "" : "\n").append(line.substring(line.startsWith("data: ") ? 6 : 5));
+                    data.append(data.isEmpty() ? "" : "\n").append(field(line, "data:"));
+                } else if (line.startsWith("id:")) {
+                    id = field(line, "id:");
                 } else if (line.isEmpty() && !data.isEmpty()) {
-                    if (!onData.test(data.toString())) {
-                        return;
+                    if (!onEvent.test(new StreamEvent(id, data.toString()))) {
+                        return true;
                     }
                     data.setLength(0);
+                    id = null;
                 }
             }
         }
+        return false;
+    }
+
+    private static String field(String line, String name) {
+        String value = line.substring(name.length());
+        return value.startsWith(" ") ? value.substring(1) : value;
     }
 
     private JsonNode call(String method, String path, JsonNode body) throws IOException {

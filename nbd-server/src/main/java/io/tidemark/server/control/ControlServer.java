@@ -4,12 +4,15 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tidemark.threshold.EventStreamHub;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
@@ -26,11 +29,13 @@ public final class ControlServer implements AutoCloseable {
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
     private final EventLoopGroup loop;
+    private final ChannelGroup connections;
     private final ExecutorService workers;
     private final Channel channel;
 
-    private ControlServer(EventLoopGroup loop, ExecutorService workers, Channel channel) {
+    private ControlServer(EventLoopGroup loop, ChannelGroup connections, ExecutorService workers, Channel channel) {
         this.loop = loop;
+        this.connections = connections;
         this.workers = workers;
         this.channel = channel;
     }
@@ -43,6 +48,7 @@ public final class ControlServer implements AutoCloseable {
     public static ControlServer start(InetSocketAddress address, ExportCatalog catalog, EventStreamHub hub,
             TidemarkMetrics metrics, String token) throws InterruptedException {
         EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        ChannelGroup connections = new DefaultChannelGroup("control", GlobalEventExecutor.INSTANCE);
         ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("control-", 0).factory());
         try {
             Channel channel = new ServerBootstrap()
@@ -51,6 +57,7 @@ public final class ControlServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            connections.add(ch);
                             ch.pipeline()
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
@@ -60,7 +67,7 @@ public final class ControlServer implements AutoCloseable {
                     .bind(address).sync().channel();
             log.info("control API on http://{}{}", hostPort((InetSocketAddress) channel.localAddress()),
                     token == null ? "" : " (bearer token required)");
-            return new ControlServer(loop, workers, channel);
+            return new ControlServer(loop, connections, workers, channel);
         } catch (Exception e) { // bind() rethrows a BindException undeclared
             workers.shutdown();
             loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -78,6 +85,8 @@ public final class ControlServer implements AutoCloseable {
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
+        // Close event streams while the loop still runs, so their subscriptions are released.
+        connections.close().awaitUninterruptibly();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownNow();
     }

@@ -57,6 +57,10 @@ final class EventStream {
     }
 
     private static void deliver(Channel channel, ThresholdEvent event) {
+        if (!channel.isActive()) {
+            // The hub drops a subscriber whose callback throws: this stream is gone.
+            throw new IllegalStateException("event stream " + channel.remoteAddress() + " closed");
+        }
         if (!channel.isWritable()) {
             log.warn("event stream {} is not draining, disconnected", channel.remoteAddress());
             channel.close();

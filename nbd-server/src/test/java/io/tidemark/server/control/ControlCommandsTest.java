@@ -38,7 +38,12 @@ class ControlCommandsTest {
         monitor = ThresholdMonitor.start("disk", SIZE, 0, 0, ExportState.EMPTY, ThresholdMonitor.StateStore.NONE,
                 new EventFanout(List.of(hub)));
         device.listener(monitor);
-        ControlledExport export = new ControlledExport() {
+        server = ControlServer.start(new InetSocketAddress("127.0.0.1", 0), () -> List.of(exportOf()), hub,
+                new TidemarkMetrics(), null);
+    }
+
+    private ControlledExport exportOf() {
+        return new ControlledExport() {
             @Override
             public String name() {
                 return "disk";
@@ -59,8 +64,6 @@ class ControlCommandsTest {
                 return 0;
             }
         };
-        server = ControlServer.start(new InetSocketAddress("127.0.0.1", 0), () -> List.of(export), hub,
-                new TidemarkMetrics(), null);
     }
 
     @AfterEach
@@ -134,13 +137,45 @@ class ControlCommandsTest {
     }
 
     @Test
-    void eventsPrintsOneJsonLinePerEvent() throws Exception {
-        CompletableFuture<Run> follower = CompletableFuture.supplyAsync(() -> run("events", "disk", "--count", "2"));
+    void eventsReconnectsAfterAServerRestartAndResumesAfterTheLastEvent() throws Exception {
+        int port = server.address().getPort();
+        CompletableFuture<Run> follower = CompletableFuture.supplyAsync(() -> run("events", "--count", "2"));
+        awaitSubscribers(1);
+        monitor.arm(new io.tidemark.threshold.ThresholdSetting("a", io.tidemark.threshold.ThresholdValue.parse("1K"), 0));
+        device.write(0, ByteBuffer.allocate(2048), false);
+        monitor.awaitIdle();
+        server.close();
+        // While the API is down an event happens; the restarted server replays it after "a".
+        monitor.arm(new io.tidemark.threshold.ThresholdSetting("b", io.tidemark.threshold.ThresholdValue.parse("3K"), 0));
+        device.write(0, ByteBuffer.allocate(4096), false);
+        monitor.awaitIdle();
+        ControlledExport export = exportOf();
+        server = ControlServer.start(new InetSocketAddress("127.0.0.1", port), () -> List.of(export), hub,
+                new TidemarkMetrics(), null);
+        Run r = follower.get(15, TimeUnit.SECONDS);
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).contains("reconnecting");
+        assertThat(r.out().lines().map(l -> {
+            try {
+                return new ObjectMapper().readTree(l).path("threshold").asText();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList()).containsExactly("a", "b");
+    }
+
+    private void awaitSubscribers(int count) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (hub.subscribers() == 0) {
+        while (hub.subscribers() < count) {
             assertThat(System.nanoTime()).isLessThan(deadline);
             Thread.sleep(5);
         }
+    }
+
+    @Test
+    void eventsPrintsOneJsonLinePerEvent() throws Exception {
+        CompletableFuture<Run> follower = CompletableFuture.supplyAsync(() -> run("events", "disk", "--count", "2"));
+        awaitSubscribers(1);
         run("threshold", "set", "disk", "4K", "--name", "a");
         run("threshold", "set", "disk", "8K", "--name", "b");
         device.write(0, ByteBuffer.allocate(10_000), false);
