@@ -82,6 +82,11 @@ public final class ControlServer implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    /** Where the API answers, e.g. {@code http://127.0.0.1:10810}. */
+    public String url() {
+        return "http://" + hostPort(address());
+    }
+
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
