@@ -72,7 +72,7 @@ public final class TidemarkMetrics {
     public void bindExport(ControlledExport export) {
         String name = export.name();
         gauge("tidemark.export.usage", "physical high-water mark of the image", name, export,
-                e -> e.device().usage());
+                e -> e.monitor().usage()); // never blocks, unlike a device paused at its quota
         gauge("tidemark.export.allocated", "bytes reported allocated by the allocation layer", name, export,
                 e -> e.monitor().allocatedBytes());
         gauge("tidemark.export.quota", "physical limit, 0 without one", name, export,
