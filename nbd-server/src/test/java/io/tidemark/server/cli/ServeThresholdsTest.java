@@ -6,14 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.tidemark.server.nbd.ListenAddress;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -99,7 +96,7 @@ class ServeThresholdsTest {
         ThresholdOptions o = new ThresholdOptions();
         o.control = "127.0.0.1:0";
         o.webhook = webhook;
-        o.webhookSecret = SECRET;
+        o.webhookSecret = webhook == null ? null : SECRET;
         o.eventLog = dir.resolve("events.jsonl").toString();
         o.stateDir = dir.resolve("state");
         return o;
@@ -110,35 +107,6 @@ class ServeThresholdsTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return path.equals("/metrics") ? JSON.getNodeFactory().textNode(r.body()) : JSON.readTree(r.body());
-    }
-
-    /** Negotiates NBD_OPT_GO for {@code export}, leaving the connection in transmission. */
-    private static Socket connect(int port, String export) throws Exception {
-        Socket socket = new Socket("127.0.0.1", port);
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-        assertThat(in.readLong()).isEqualTo(0x4e42444d41474943L); // NBDMAGIC
-        assertThat(in.readLong()).isEqualTo(0x49484156454F5054L); // IHAVEOPT
-        in.readUnsignedShort();
-        out.writeInt(3); // FIXED_NEWSTYLE | NO_ZEROES
-        byte[] name = export.getBytes(StandardCharsets.UTF_8);
-        out.writeLong(0x49484156454F5054L);
-        out.writeInt(7); // NBD_OPT_GO
-        out.writeInt(4 + name.length + 2);
-        out.writeInt(name.length);
-        out.write(name);
-        out.writeShort(0);
-        out.flush();
-        while (true) {
-            assertThat(in.readLong()).isEqualTo(0x3e889045565a9L);
-            in.readInt();
-            int type = in.readInt();
-            in.readNBytes(in.readInt());
-            if (type == 1) { // NBD_REP_ACK
-                return socket;
-            }
-            assertThat(type).as("reply type").isPositive();
-        }
     }
 
     @Test
@@ -169,7 +137,7 @@ class ServeThresholdsTest {
             assertThat(disk.path("connections").asInt()).isZero();
 
             int nbdPort = ((ListenAddress.Tcp) serving.server().addresses().getFirst()).port();
-            try (Socket client = connect(nbdPort, "disk")) {
+            try (NbdTestClient client = NbdTestClient.connect(nbdPort, "disk")) {
                 assertThat(get(serving, "/exports/disk").path("connections").asInt()).isEqualTo(1);
             }
             assertThat(get(serving, "/metrics").asText())
@@ -186,5 +154,120 @@ class ServeThresholdsTest {
         assertThat(log).hasSize(1);
         assertThat(JSON.readTree(log.getFirst()).path("id").asText()).isEqualTo(awaitWebhook().path("id").asText());
         assertThat(verified).hasSize(1);
+    }
+
+    // ---- thin images: clients write through thresholds and quotas ------------------------------
+
+    private static final int CHUNK = 64 << 10;
+
+    private Path thinImage() throws Exception {
+        Path image = dir.resolve("thin.img");
+        io.tidemark.image.thin.ThinImage.create(image, 64L << 20, CHUNK, false).close();
+        return image;
+    }
+
+    private Serving serve(String export, ThresholdOptions options) throws Exception {
+        return ServeCommand.startMonitored(List.of(ExportSpec.parse(export)),
+                List.of(ListenAddress.Tcp.parse("127.0.0.1:0")), options, new PrintWriter(new StringWriter()));
+    }
+
+    private static int nbdPort(Serving serving) {
+        return ((ListenAddress.Tcp) serving.server().addresses().getFirst()).port();
+    }
+
+    private JsonNode put(Serving serving, String path, String body) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(serving.control().url() + path))
+                .PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return JSON.readTree(r.body());
+    }
+
+    private long usage(Serving serving) throws Exception {
+        return get(serving, "/exports/disk").path("usage").asLong();
+    }
+
+    @Test
+    void aClientWritingThroughThresholdsGetsExactlyOneSignedEventPerArming() throws Exception {
+        Path image = thinImage();
+        ThresholdOptions options = options(startReceiver());
+        long mark;
+        try (Serving serving = serve("disk=" + image, options);
+                NbdTestClient client = NbdTestClient.connect(nbdPort(serving), "disk")) {
+            mark = usage(serving) + (1 << 20);
+            put(serving, "/exports/disk/thresholds/default", "{\"value\":" + mark + "}");
+            for (int i = 0; i < 32; i++) {
+                assertThat(client.write((long) i * CHUNK, CHUNK, (byte) 1)).isZero();
+            }
+            JsonNode data = awaitWebhook().path("data");
+            assertThat(data.path("write-threshold").asLong()).isEqualTo(mark);
+            assertThat(data.path("usage").asLong()).isGreaterThan(mark);
+            assertThat(data.path("amount-exceeded").asLong()).isEqualTo(data.path("usage").asLong() - mark);
+            assertThat(data.path("amount-exceeded").asLong()).isLessThanOrEqualTo(2L * CHUNK);
+            assertThat(data.path("virtual-size").asLong()).isEqualTo(64L << 20);
+
+            long second = usage(serving) + (512 << 10);
+            put(serving, "/exports/disk/thresholds/default", "{\"value\":" + second + "}");
+            for (int i = 32; i < 64; i++) {
+                assertThat(client.write((long) i * CHUNK, CHUNK, (byte) 2)).isZero();
+            }
+        }
+        List<JsonNode> log = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("events.jsonl"))) {
+            log.add(JSON.readTree(line));
+        }
+        assertThat(log).hasSize(2);
+        assertThat(log).extracting(e -> e.path("sequence").asLong()).containsExactly(1L, 2L);
+        assertThat(log.getFirst().path("write-threshold").asLong()).isEqualTo(mark);
+        synchronized (verified) {
+            assertThat(verified).hasSize(2); // the second one was delivered before the sink closed
+        }
+    }
+
+    @Test
+    void quotaWithEnospcRefusesTheWriteThatNeedsMoreUntilTheQuotaIsRaised() throws Exception {
+        Path image = thinImage();
+        ThresholdOptions options = options(null);
+        try (Serving serving = serve("disk=" + image, options);
+                NbdTestClient client = NbdTestClient.connect(nbdPort(serving), "disk")) {
+            long quota = usage(serving) + 4L * CHUNK + CHUNK / 2;
+            put(serving, "/exports/disk/quota", "{\"size\":" + quota + ",\"policy\":\"enospc\"}");
+            int written = 0;
+            int error = 0;
+            while (written < 64 && (error = client.write((long) written * CHUNK, CHUNK, (byte) 3)) == 0) {
+                written++;
+            }
+            assertThat(error).as("NBD_ENOSPC").isEqualTo(28);
+            assertThat(written).isBetween(1, 4);
+            assertThat(usage(serving)).isLessThanOrEqualTo(quota);
+            put(serving, "/exports/disk/quota", "{\"size\":\"32M\"}");
+            assertThat(client.write((long) written * CHUNK, CHUNK, (byte) 3)).isZero();
+        }
+    }
+
+    @Test
+    void quotaWithPauseHoldsTheWriteUntilTheQuotaIsRaisedThroughTheApi() throws Exception {
+        Path image = thinImage();
+        try (Serving serving = serve("disk=" + image, options(null));
+                NbdTestClient client = NbdTestClient.connect(nbdPort(serving), "disk")) {
+            long quota = usage(serving) + CHUNK / 2;
+            put(serving, "/exports/disk/quota",
+                    "{\"size\":" + quota + ",\"policy\":\"pause\",\"pause-timeout-seconds\":30}");
+            var write = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.write(0, CHUNK, (byte) 4);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (get(serving, "/exports/disk").path("paused-writers").asInt() == 0) {
+                assertThat(System.nanoTime()).as("the write never paused").isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            assertThat(write).isNotDone();
+            put(serving, "/exports/disk/quota", "{\"size\":\"32M\"}");
+            assertThat(write.get(10, TimeUnit.SECONDS)).isZero();
+            assertThat(get(serving, "/exports/disk").path("paused-writers").asInt()).isZero();
+        }
     }
 }
