@@ -52,6 +52,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         this.session = session;
     }
 
+    /** The export this connection transmits on. */
+    String exportName() {
+        return session.export().name();
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
