@@ -1,0 +1,137 @@
+package io.tidemark.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs an external client program (nbdinfo, qemu-img, fio, …) with a timeout and captures its
+ * output. A program that is not installed fails the test with the package that provides it:
+ * these tests exist to prove interoperability, so a missing client must never pass as a skip.
+ */
+public final class Client {
+
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+    /** Debian package per program, for the failure message; scripts/install-test-deps installs them. */
+    private static final Map<String, String> PACKAGES = Map.ofEntries(
+            Map.entry("nbdinfo", "libnbd-bin"),
+            Map.entry("nbdcopy", "libnbd-bin"),
+            Map.entry("nbdsh", "libnbd-bin and python3-libnbd"),
+            Map.entry("nbdfuse", "nbdfuse"),
+            Map.entry("qemu-img", "qemu-utils"),
+            Map.entry("qemu-io", "qemu-utils"),
+            Map.entry("fio", "fio"),
+            Map.entry("nbdkit", "nbdkit"),
+            Map.entry("nbd-client", "nbd-client"),
+            Map.entry("mkfs.ext4", "e2fsprogs"),
+            Map.entry("e2fsck", "e2fsprogs"),
+            Map.entry("fusermount3", "fuse3"),
+            Map.entry("losetup", "mount"),
+            Map.entry("mount", "mount"),
+            Map.entry("umount", "mount"));
+
+    /** What a finished program did. */
+    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+
+        /** This result, or a test failure showing the command and everything it printed. */
+        public Result assertSuccess() {
+            if (exitCode != 0) {
+                fail(describe("exited with status " + exitCode));
+            }
+            return this;
+        }
+
+        /** This result if the program failed, else a test failure: for commands the server must refuse. */
+        public Result assertFailure() {
+            if (exitCode == 0) {
+                fail(describe("succeeded but was expected to fail"));
+            }
+            return this;
+        }
+
+        public String describe(String what) {
+            return "`" + String.join(" ", command) + "` " + what
+                    + "\n--- stdout ---\n" + stdout + "\n--- stderr ---\n" + stderr;
+        }
+    }
+
+    private Client() {
+    }
+
+    public static Result run(String program, String... args) throws IOException {
+        return run(DEFAULT_TIMEOUT, program, args);
+    }
+
+    public static Result run(Duration timeout, String program, String... args) throws IOException {
+        return run(timeout, null, program, args);
+    }
+
+    /** Runs {@code program} with {@code args}, feeding it {@code stdin} when that is not null. */
+    public static Result run(Duration timeout, String stdin, String program, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(resolve(program).toString());
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile("client-out", ".txt");
+        Path err = Files.createTempFile("client-err", ".txt");
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile());
+            if (stdin == null) {
+                builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            }
+            Process process = builder.start();
+            if (stdin != null) {
+                try (var in = process.getOutputStream()) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!finished) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            Result result = new Result(command, finished ? process.exitValue() : -1,
+                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+            if (!finished) {
+                fail(result.describe("did not finish within " + timeout.toSeconds() + " s and was killed"));
+            }
+            return result;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + command, e);
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** The absolute path of {@code program} on PATH (plus the sbin directories), or a test failure. */
+    public static Path resolve(String program) {
+        Set<String> dirs = new LinkedHashSet<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+        dirs.addAll(List.of("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+        for (String dir : dirs) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path candidate = Path.of(dir, program);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return fail("client program '" + program + "' is not installed (Debian package "
+                + PACKAGES.getOrDefault(program, "unknown") + "; scripts/install-test-deps installs it). "
+                + "Interoperability tests fail rather than skip when a client is missing.");
+    }
+}

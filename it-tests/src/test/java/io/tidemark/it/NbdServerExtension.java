@@ -1,0 +1,75 @@
+package io.tidemark.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Starts NBD servers for a test and stops them after it. Register it with
+ * {@code @RegisterExtension final NbdServerExtension servers = new NbdServerExtension();} and
+ * call {@link #start}. Which server runs is {@link ServerKind#selected()}. When a test fails,
+ * each server's log is printed so the failure report shows what the server saw.
+ */
+public final class NbdServerExtension implements AfterEachCallback {
+
+    private final ServerKind kind = ServerKind.selected();
+    private final List<NbdServer> running = new ArrayList<>();
+    private final List<Path> workDirs = new ArrayList<>();
+
+    public ServerKind kind() {
+        return kind;
+    }
+
+    /** Serves {@code exports} (the first is the default export) until the test ends. */
+    public NbdServer start(Export... exports) {
+        try {
+            Path workDir = Files.createTempDirectory("tidemark-it-" + kind.name().toLowerCase() + "-");
+            workDirs.add(workDir);
+            NbdServer server = NbdServer.start(kind, workDir, List.of(exports));
+            running.add(server);
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start " + kind, e);
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        List<String> died = new ArrayList<>();
+        for (NbdServer server : running) {
+            boolean diedDuringTest = !server.isAlive();
+            server.close();
+            if (context.getExecutionException().isPresent() || diedDuringTest) {
+                System.err.printf("---- %s log (%s, port %d%s) ----%n%s---- end of log ----%n",
+                        server.kind(), server.logFile(), server.port(),
+                        diedDuringTest ? ", DIED during the test" : "", server.log());
+            }
+            if (diedDuringTest) {
+                died.add(server.kind() + " on port " + server.port());
+            }
+        }
+        running.clear();
+        for (Path dir : workDirs) {
+            deleteTree(dir);
+        }
+        workDirs.clear();
+        if (!died.isEmpty() && context.getExecutionException().isEmpty()) {
+            throw new AssertionError("the server died during the test (log printed above): " + died);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.tidemark.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Which NBD server the end-to-end tests run against. The default, and what CI runs, is
+ * tidemark; {@code -Dit.server=nbdkit} runs the same tests against nbdkit's file plugin
+ * as a reference, which is how the tests themselves are validated.
+ */
+public enum ServerKind {
+
+    TIDEMARK {
+        @Override
+        List<String> command(int port, int controlPort, List<Export> exports, Path workDir) {
+            List<String> args = new ArrayList<>(List.of(
+                    "serve",
+                    "--listen", "127.0.0.1:" + port,
+                    "--control", "127.0.0.1:" + controlPort,
+                    "--state-dir", workDir.resolve("state").toString()));
+            for (Export export : exports) {
+                args.add("--export");
+                args.add(export.tidemarkOption());
+            }
+            return TidemarkProcess.command(args.toArray(String[]::new));
+        }
+    },
+
+    /**
+     * nbdkit serving a directory of symlinks, one per export, so that several exports,
+     * a default export, descriptions and block-size constraints look like tidemark's.
+     */
+    NBDKIT {
+        @Override
+        List<String> command(int port, int controlPort, List<Export> exports, Path workDir)
+                throws IOException {
+            boolean readOnly = exports.getFirst().readOnly();
+            if (exports.stream().anyMatch(e -> e.readOnly() != readOnly)) {
+                throw new IllegalArgumentException(
+                        "the nbdkit stand-in cannot mix read-only and writable exports in one server: " + exports);
+            }
+            Path dir = Files.createDirectories(workDir.resolve("exports"));
+            for (Export export : exports) {
+                Files.createSymbolicLink(dir.resolve(export.name()), export.image().toAbsolutePath());
+            }
+            List<String> command = new ArrayList<>(List.of(
+                    Client.resolve("nbdkit").toString(),
+                    "--foreground", "--exit-with-parent",
+                    "--ipaddr", "127.0.0.1", "--port", Integer.toString(port)));
+            if (readOnly) {
+                command.add("--readonly");
+            }
+            command.addAll(List.of(
+                    "--filter=exportname", "--filter=blocksize-policy",
+                    "file", "dir=" + dir,
+                    "default-export=" + exports.getFirst().name(),
+                    "exportdesc=script:printf %s \"raw image $name\"",
+                    "blocksize-minimum=1", "blocksize-preferred=4096", "blocksize-maximum=32M"));
+            return command;
+        }
+    };
+
+    /** The command line that serves {@code exports} on 127.0.0.1:{@code port}; the first export is the default. */
+    abstract List<String> command(int port, int controlPort, List<Export> exports, Path workDir)
+            throws IOException;
+
+    /** The server chosen with {@code -Dit.server=tidemark|nbdkit}; tidemark when unset. */
+    public static ServerKind selected() {
+        String value = System.getProperty("it.server", "tidemark").trim();
+        if (value.isEmpty()) {
+            return TIDEMARK;
+        }
+        try {
+            return valueOf(value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("it.server must be tidemark or nbdkit, not '" + value + "'", e);
+        }
+    }
+}
