@@ -23,6 +23,14 @@ public final class Client {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
+    /**
+     * Searched before the inherited PATH, in the children's PATH too: the clients are distribution
+     * packages, and some are scripts (nbdsh runs {@code python3 -m nbd}) that need the
+     * distribution's interpreter, not one a developer's PATH puts first (pyenv, conda).
+     */
+    private static final List<String> SYSTEM_DIRS =
+            List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
+
     /** Debian package per program, for the failure message; scripts/install-test-deps installs them. */
     private static final Map<String, String> PACKAGES = Map.ofEntries(
             Map.entry("nbdinfo", "libnbd-bin"),
@@ -88,6 +96,7 @@ public final class Client {
             ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
+            builder.environment().put("PATH", String.join(":", searchPath()));
             if (stdin == null) {
                 builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
             }
@@ -117,14 +126,19 @@ public final class Client {
         }
     }
 
-    /** The absolute path of {@code program} on PATH (plus the sbin directories), or a test failure. */
-    public static Path resolve(String program) {
-        Set<String> dirs = new LinkedHashSet<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
-        dirs.addAll(List.of("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"));
-        for (String dir : dirs) {
-            if (dir.isEmpty()) {
-                continue;
+    private static Set<String> searchPath() {
+        Set<String> dirs = new LinkedHashSet<>(SYSTEM_DIRS);
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty()) {
+                dirs.add(dir);
             }
+        }
+        return dirs;
+    }
+
+    /** The absolute path of {@code program} on PATH (system directories first), or a test failure. */
+    public static Path resolve(String program) {
+        for (String dir : searchPath()) {
             Path candidate = Path.of(dir, program);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
                 return candidate;
