@@ -81,12 +81,8 @@ public final class Client {
         return run(DEFAULT_TIMEOUT, program, args);
     }
 
+    /** Runs {@code program} with {@code args} and no input; kills it and fails after {@code timeout}. */
     public static Result run(Duration timeout, String program, String... args) throws IOException {
-        return run(timeout, null, program, args);
-    }
-
-    /** Runs {@code program} with {@code args}, feeding it {@code stdin} when that is not null. */
-    public static Result run(Duration timeout, String stdin, String program, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(resolve(program).toString());
         command.addAll(List.of(args));
@@ -94,18 +90,11 @@ public final class Client {
         Path err = Files.createTempFile("client-err", ".txt");
         try {
             ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
             builder.environment().put("PATH", String.join(":", searchPath()));
-            if (stdin == null) {
-                builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-            }
             Process process = builder.start();
-            if (stdin != null) {
-                try (var in = process.getOutputStream()) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
             boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!finished) {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
