@@ -38,7 +38,7 @@ class FioIT {
                 "--rw=randwrite", "--bs=4k", "--iodepth=8",
                 "--numjobs=" + JOBS, "--size=" + REGION, "--offset_increment=" + REGION,
                 "--fsync=256", "--end_fsync=1",
-                "--verify=crc32c", "--verify_fatal=1",
+                "--verify=crc32c", "--verify_fatal=1", "--verify_state_save=0",
                 "--group_reporting", "--output-format=json", "--output=" + report).assertSuccess();
 
         JsonNode job = new ObjectMapper().readTree(report.toFile()).get("jobs").get(0);
