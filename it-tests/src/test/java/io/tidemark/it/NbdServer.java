@@ -9,6 +9,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,33 +37,39 @@ public final class NbdServer implements AutoCloseable {
 
     private final ServerKind kind;
     private final List<Export> exports;
-    private final int port;
+    private final ServerKind.Endpoints endpoints;
     private final Path log;
     private final Process process;
 
-    private NbdServer(ServerKind kind, List<Export> exports, int port, Path log, Process process) {
+    private NbdServer(ServerKind kind, List<Export> exports, ServerKind.Endpoints endpoints, Path log,
+            Process process) {
         this.kind = kind;
         this.exports = exports;
-        this.port = port;
+        this.endpoints = endpoints;
         this.log = log;
         this.process = process;
     }
 
-    /** Starts {@code kind} serving {@code exports} (the first is the default) and waits until it answers. */
-    public static NbdServer start(ServerKind kind, Path workDir, List<Export> exports) throws IOException {
+    /**
+     * Starts {@code kind} serving {@code exports} (the first is the default) on a free TCP port, and
+     * also on a Unix socket in {@code workDir} when {@code unixSocket} is set; waits until it answers.
+     */
+    public static NbdServer start(ServerKind kind, Path workDir, List<Export> exports, boolean unixSocket)
+            throws IOException {
         if (exports.isEmpty()) {
             throw new IllegalArgumentException("a server needs at least one export");
         }
-        int port = freePort();
+        ServerKind.Endpoints endpoints = new ServerKind.Endpoints(freePort(), freePort(),
+                unixSocket ? workDir.resolve("nbd.sock") : null);
         Path log = workDir.resolve("server.log");
-        List<String> command = kind.command(port, freePort(), exports, workDir);
+        List<String> command = kind.command(endpoints, exports, workDir);
         Files.writeString(log, "$ " + String.join(" ", command) + System.lineSeparator());
         Process process = new ProcessBuilder(command)
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        NbdServer server = new NbdServer(kind, List.copyOf(exports), port, log, process);
+        NbdServer server = new NbdServer(kind, List.copyOf(exports), endpoints, log, process);
         try {
             server.awaitHandshake();
         } catch (IOException | RuntimeException e) {
@@ -79,12 +88,20 @@ public final class NbdServer implements AutoCloseable {
     }
 
     public int port() {
-        return port;
+        return endpoints.port();
     }
 
     /** {@code nbd://127.0.0.1:PORT/NAME}, the URI every libnbd and QEMU tool accepts. */
     public String uri(String exportName) {
-        return "nbd://127.0.0.1:" + port + "/" + exportName;
+        return "nbd://127.0.0.1:" + port() + "/" + exportName;
+    }
+
+    /** {@code nbd+unix:///NAME?socket=PATH}, for a server started with a Unix socket. */
+    public String unixUri(String exportName) {
+        if (endpoints.unixSocket() == null) {
+            throw new IllegalStateException("this server was started without a Unix socket");
+        }
+        return "nbd+unix:///" + exportName + "?socket=" + endpoints.unixSocket();
     }
 
     /** The URI of the first export. */
@@ -143,33 +160,60 @@ public final class NbdServer implements AutoCloseable {
             }
             sleep(Duration.ofMillis(100));
         }
-        throw new IllegalStateException(kind + " did not answer an NBD handshake on port " + port + " within "
+        throw new IllegalStateException(kind + " did not answer an NBD handshake at " + endpoints + " within "
                 + STARTUP_TIMEOUT.toSeconds() + " s (last error: " + last + "); its log:\n" + log());
     }
 
+    /** Probes the Unix socket when there is one, and TCP when the server listens there too. */
     private void probe() throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), PROBE_TIMEOUT_MILLIS);
-            socket.setSoTimeout(PROBE_TIMEOUT_MILLIS);
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            if (in.readLong() != NBDMAGIC || in.readLong() != IHAVEOPT) {
-                throw new IllegalStateException(kind + " on port " + port + " did not send a newstyle greeting");
-            }
-            in.readUnsignedShort();
-            out.writeInt(CLIENT_FLAGS_FIXED_NEWSTYLE_NO_ZEROES);
-            out.writeLong(IHAVEOPT);
-            out.writeInt(NBD_OPT_ABORT);
-            out.writeInt(0);
-            out.flush();
-            // The spec lets a server close instead of acknowledging ABORT; either ends the probe.
-            try {
-                if (in.readLong() != OPTION_REPLY_MAGIC) {
-                    throw new IllegalStateException(kind + " answered NBD_OPT_ABORT without the option reply magic");
+        if (endpoints.unixSocket() != null) {
+            try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(endpoints.unixSocket()))) {
+                // A Unix socket channel has no read timeout: closing it unblocks a read that hangs.
+                Thread watchdog = Thread.ofVirtual().start(() -> closeAfterTimeout(channel));
+                try {
+                    probe(new DataInputStream(Channels.newInputStream(channel)),
+                            new DataOutputStream(Channels.newOutputStream(channel)));
+                } finally {
+                    watchdog.interrupt();
                 }
-            } catch (EOFException closedInsteadOfAck) {
-                // fine: the server is up
             }
+            if (!kind.listensOnTcp(endpoints)) {
+                return;
+            }
+        }
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port()), PROBE_TIMEOUT_MILLIS);
+            socket.setSoTimeout(PROBE_TIMEOUT_MILLIS);
+            probe(new DataInputStream(socket.getInputStream()), new DataOutputStream(socket.getOutputStream()));
+        }
+    }
+
+    private void probe(DataInputStream in, DataOutputStream out) throws IOException {
+        if (in.readLong() != NBDMAGIC || in.readLong() != IHAVEOPT) {
+            throw new IllegalStateException(kind + " at " + endpoints + " did not send a newstyle greeting");
+        }
+        in.readUnsignedShort();
+        out.writeInt(CLIENT_FLAGS_FIXED_NEWSTYLE_NO_ZEROES);
+        out.writeLong(IHAVEOPT);
+        out.writeInt(NBD_OPT_ABORT);
+        out.writeInt(0);
+        out.flush();
+        // The spec lets a server close instead of acknowledging ABORT; either ends the probe.
+        try {
+            if (in.readLong() != OPTION_REPLY_MAGIC) {
+                throw new IllegalStateException(kind + " answered NBD_OPT_ABORT without the option reply magic");
+            }
+        } catch (EOFException closedInsteadOfAck) {
+            // fine: the server is up
+        }
+    }
+
+    private static void closeAfterTimeout(SocketChannel channel) {
+        try {
+            Thread.sleep(PROBE_TIMEOUT_MILLIS);
+            channel.close();
+        } catch (InterruptedException | IOException probeFinishedOrChannelGone) {
+            // nothing to do
         }
     }
 

@@ -27,12 +27,21 @@ public final class NbdServerExtension implements AfterEachCallback {
         return kind;
     }
 
-    /** Serves {@code exports} (the first is the default export) until the test ends. */
+    /** Serves {@code exports} (the first is the default export) on a free TCP port until the test ends. */
     public NbdServer start(Export... exports) {
+        return start(false, exports);
+    }
+
+    /** Like {@link #start}, with a Unix socket as well (only the Unix socket with nbdkit). */
+    public NbdServer startWithUnixSocket(Export... exports) {
+        return start(true, exports);
+    }
+
+    private NbdServer start(boolean unixSocket, Export... exports) {
         try {
             Path workDir = Files.createTempDirectory("tidemark-it-" + kind.name().toLowerCase() + "-");
             workDirs.add(workDir);
-            NbdServer server = NbdServer.start(kind, workDir, List.of(exports));
+            NbdServer server = NbdServer.start(kind, workDir, List.of(exports), unixSocket);
             running.add(server);
             return server;
         } catch (IOException e) {

@@ -16,12 +16,16 @@ public enum ServerKind {
 
     TIDEMARK {
         @Override
-        List<String> command(int port, int controlPort, List<Export> exports, Path workDir) {
+        List<String> command(Endpoints endpoints, List<Export> exports, Path workDir) {
             List<String> args = new ArrayList<>(List.of(
                     "serve",
-                    "--listen", "127.0.0.1:" + port,
-                    "--control", "127.0.0.1:" + controlPort,
+                    "--listen", "127.0.0.1:" + endpoints.port(),
+                    "--control", "127.0.0.1:" + endpoints.controlPort(),
                     "--state-dir", workDir.resolve("state").toString()));
+            if (endpoints.unixSocket() != null) {
+                args.add("--unix");
+                args.add(endpoints.unixSocket().toString());
+            }
             for (Export export : exports) {
                 args.add("--export");
                 args.add(export.tidemarkOption());
@@ -36,8 +40,7 @@ public enum ServerKind {
      */
     NBDKIT {
         @Override
-        List<String> command(int port, int controlPort, List<Export> exports, Path workDir)
-                throws IOException {
+        List<String> command(Endpoints endpoints, List<Export> exports, Path workDir) throws IOException {
             boolean readOnly = exports.getFirst().readOnly();
             if (exports.stream().anyMatch(e -> e.readOnly() != readOnly)) {
                 throw new IllegalArgumentException(
@@ -48,9 +51,13 @@ public enum ServerKind {
                 Files.createSymbolicLink(dir.resolve(export.name()), export.image().toAbsolutePath());
             }
             List<String> command = new ArrayList<>(List.of(
-                    Client.resolve("nbdkit").toString(),
-                    "--foreground", "--exit-with-parent",
-                    "--ipaddr", "127.0.0.1", "--port", Integer.toString(port)));
+                    Client.resolve("nbdkit").toString(), "--foreground", "--exit-with-parent"));
+            // nbdkit listens on TCP or on a Unix socket, not both.
+            if (endpoints.unixSocket() != null) {
+                command.addAll(List.of("--unix", endpoints.unixSocket().toString()));
+            } else {
+                command.addAll(List.of("--ipaddr", "127.0.0.1", "--port", Integer.toString(endpoints.port())));
+            }
             if (readOnly) {
                 command.add("--readonly");
             }
@@ -64,9 +71,17 @@ public enum ServerKind {
         }
     };
 
-    /** The command line that serves {@code exports} on 127.0.0.1:{@code port}; the first export is the default. */
-    abstract List<String> command(int port, int controlPort, List<Export> exports, Path workDir)
-            throws IOException;
+    /** nbdkit listens on a Unix socket instead of TCP; tidemark on both. */
+    boolean listensOnTcp(Endpoints endpoints) {
+        return this == TIDEMARK || endpoints.unixSocket() == null;
+    }
+
+    /** Where a server listens: NBD and control ports on 127.0.0.1, and a Unix socket when not null. */
+    record Endpoints(int port, int controlPort, Path unixSocket) {
+    }
+
+    /** The command line that serves {@code exports} at {@code endpoints}; the first export is the default. */
+    abstract List<String> command(Endpoints endpoints, List<Export> exports, Path workDir) throws IOException;
 
     /** The server chosen with {@code -Dit.server=tidemark|nbdkit}; tidemark when unset. */
     public static ServerKind selected() {
