@@ -83,35 +83,96 @@ public final class Client {
 
     /** Runs {@code program} with {@code args} and no input; kills it and fails after {@code timeout}. */
     public static Result run(Duration timeout, String program, String... args) throws IOException {
+        try (Running running = start(program, args)) {
+            return running.await(timeout);
+        }
+    }
+
+    /** Starts {@code program} in the background; {@link Running#close()} kills it if it still runs. */
+    public static Running start(String program, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(resolve(program).toString());
         command.addAll(List.of(args));
         Path out = Files.createTempFile("client-out", ".txt");
         Path err = Files.createTempFile("client-err", ".txt");
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        builder.environment().put("PATH", String.join(":", searchPath()));
         try {
-            ProcessBuilder builder = new ProcessBuilder(command)
-                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile());
-            builder.environment().put("PATH", String.join(":", searchPath()));
-            Process process = builder.start();
-            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (!finished) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            Result result = new Result(command, finished ? process.exitValue() : -1,
-                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
-            if (!finished) {
-                fail(result.describe("did not finish within " + timeout.toSeconds() + " s and was killed"));
-            }
-            return result;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + command, e);
-        } finally {
+            return new Running(command, builder.start(), out, err);
+        } catch (IOException e) {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
+            throw e;
+        }
+    }
+
+    /** A client program started in the background, its output going to temporary files. */
+    public static final class Running implements AutoCloseable {
+
+        private final List<String> command;
+        private final Process process;
+        private final Path out;
+        private final Path err;
+
+        private Running(List<String> command, Process process, Path out, Path err) {
+            this.command = command;
+            this.process = process;
+            this.out = out;
+            this.err = err;
+        }
+
+        public boolean isAlive() {
+            return process.isAlive();
+        }
+
+        /** What the program printed to stdout so far. */
+        public String stdout() throws IOException {
+            return Files.readString(out, StandardCharsets.UTF_8);
+        }
+
+        /** What the program printed to stderr so far. */
+        public String stderr() throws IOException {
+            return Files.readString(err, StandardCharsets.UTF_8);
+        }
+
+        /** Waits for the program to exit; kills it and fails the test after {@code timeout}. */
+        public Result await(Duration timeout) throws IOException {
+            try {
+                boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (!finished) {
+                    kill();
+                }
+                Result result = new Result(command, finished ? process.exitValue() : -1, stdout(), stderr());
+                if (!finished) {
+                    fail(result.describe("did not finish within " + timeout.toSeconds() + " s and was killed"));
+                }
+                return result;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while running " + command, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                if (process.isAlive()) {
+                    kill();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        }
+
+        private void kill() throws InterruptedException {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
     }
 

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * An NBD export as a Linux block device without the nbd kernel module: nbdfuse exposes the
@@ -18,10 +17,10 @@ final class FuseLoopDevice implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
 
     private final Path mountPoint;
-    private final Process nbdfuse;
+    private final Client.Running nbdfuse;
     private String loopDevice;
 
-    private FuseLoopDevice(Path mountPoint, Process nbdfuse) {
+    private FuseLoopDevice(Path mountPoint, Client.Running nbdfuse) {
         this.mountPoint = mountPoint;
         this.nbdfuse = nbdfuse;
     }
@@ -43,14 +42,11 @@ final class FuseLoopDevice implements AutoCloseable {
         Path mountPoint = Files.createDirectories(workDir.resolve("fuse"));
         Path pidFile = workDir.resolve("nbdfuse.pid");
         Files.deleteIfExists(pidFile);
-        Process nbdfuse = new ProcessBuilder(Client.resolve("nbdfuse").toString(),
-                "-P", pidFile.toString(), mountPoint.resolve("disk").toString(), uri)
-                .redirectErrorStream(true)
-                .redirectOutput(workDir.resolve("nbdfuse.log").toFile())
-                .start();
+        Client.Running nbdfuse = Client.start("nbdfuse", "-P", pidFile.toString(),
+                mountPoint.resolve("disk").toString(), uri);
         FuseLoopDevice device = new FuseLoopDevice(mountPoint, nbdfuse);
         try {
-            device.awaitMounted(pidFile, workDir.resolve("nbdfuse.log"));
+            device.awaitMounted(pidFile);
             device.loopDevice = Client.run("losetup", "--find", "--show", device.file().toString())
                     .assertSuccess().stdout().trim();
             return device;
@@ -68,14 +64,14 @@ final class FuseLoopDevice implements AutoCloseable {
         return mountPoint.resolve("disk");
     }
 
-    private void awaitMounted(Path pidFile, Path log) throws IOException {
+    private void awaitMounted(Path pidFile) throws IOException {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(pidFile) && Files.size(pidFile) > 0 && Files.exists(file())) {
                 return;
             }
             if (!nbdfuse.isAlive()) {
-                fail("nbdfuse exited with status " + nbdfuse.exitValue() + ": " + Files.readString(log));
+                fail(nbdfuse.await(Duration.ofSeconds(1)).describe("exited before mounting"));
             }
             try {
                 Thread.sleep(100);
@@ -84,7 +80,8 @@ final class FuseLoopDevice implements AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }
-        fail("nbdfuse did not mount within " + READY_TIMEOUT.toSeconds() + " s: " + Files.readString(log));
+        fail("nbdfuse did not mount within " + READY_TIMEOUT.toSeconds() + " s; it printed: "
+                + nbdfuse.stdout() + nbdfuse.stderr());
     }
 
     @Override
@@ -94,14 +91,11 @@ final class FuseLoopDevice implements AutoCloseable {
                 Client.run("losetup", "-d", loopDevice).assertSuccess();
             }
         } finally {
-            Client.run("fusermount3", "-u", mountPoint.toString());
             try {
-                if (!nbdfuse.waitFor(10, TimeUnit.SECONDS)) {
-                    nbdfuse.destroy();
-                    nbdfuse.waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                Client.run("fusermount3", "-u", mountPoint.toString());
+                nbdfuse.await(Duration.ofSeconds(10)).assertSuccess();
+            } finally {
+                nbdfuse.close();
             }
         }
     }

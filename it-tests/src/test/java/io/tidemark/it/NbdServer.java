@@ -40,6 +40,7 @@ public final class NbdServer implements AutoCloseable {
     private final ServerKind.Endpoints endpoints;
     private final Path log;
     private final Process process;
+    private volatile boolean stopRequested;
 
     private NbdServer(ServerKind kind, List<Export> exports, ServerKind.Endpoints endpoints, Path log,
             Process process) {
@@ -113,6 +114,15 @@ public final class NbdServer implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** True when the process ended although nobody asked it to stop: a crash. */
+    public boolean diedUnexpectedly() {
+        return !stopRequested && !process.isAlive();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
     public String log() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
@@ -125,12 +135,18 @@ public final class NbdServer implements AutoCloseable {
         return log;
     }
 
-    /** SIGTERM (tidemark shuts down gracefully on it), then SIGKILL if it lingers. */
+    /** Sends SIGTERM (a graceful shutdown for tidemark) and reports whether the process exited within {@code timeout}. */
+    public boolean terminate(Duration timeout) throws InterruptedException {
+        stopRequested = true;
+        process.destroy();
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** SIGTERM, then SIGKILL if it lingers. */
     @Override
     public void close() {
-        process.destroy();
         try {
-            if (!process.waitFor(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            if (!terminate(SHUTDOWN_TIMEOUT)) {
                 process.destroyForcibly().waitFor(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {

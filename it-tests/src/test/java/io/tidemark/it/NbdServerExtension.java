@@ -53,7 +53,7 @@ public final class NbdServerExtension implements AfterEachCallback {
     public void afterEach(ExtensionContext context) throws IOException {
         List<String> died = new ArrayList<>();
         for (NbdServer server : running) {
-            boolean diedDuringTest = !server.isAlive();
+            boolean diedDuringTest = server.diedUnexpectedly();
             server.close();
             if (context.getExecutionException().isPresent() || diedDuringTest) {
                 System.err.printf("---- %s log (%s, port %d%s) ----%n%s---- end of log ----%n",

@@ -57,6 +57,15 @@ final class NbdshScript {
 
     /** Runs the script; nbdsh exits non-zero with a Python traceback when an assertion fails. */
     Client.Result run() throws IOException {
+        return Client.run(TIMEOUT, "nbdsh", arguments()).assertSuccess();
+    }
+
+    /** Starts the script in the background, for tests that act on the server while it runs. */
+    Client.Running start() throws IOException {
+        return Client.start("nbdsh", arguments());
+    }
+
+    private String[] arguments() {
         List<String> args = new ArrayList<>(List.of("-n"));
         variables.forEach((name, literal) -> {
             args.add("-c");
@@ -64,6 +73,6 @@ final class NbdshScript {
         });
         args.add("-c");
         args.add("exec(compile(open('" + script + "').read(), '" + script.getFileName() + "', 'exec'))");
-        return Client.run(TIMEOUT, "nbdsh", args.toArray(String[]::new)).assertSuccess();
+        return args.toArray(String[]::new);
     }
 }
