@@ -43,7 +43,10 @@ class QemuImgIT {
         Path back = dir.resolve("back.raw");
         NbdServer server = servers.start(Export.writable("disk", exported));
 
-        Client.run("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", source.toString(), server.uri("disk"))
+        // -W: out-of-order writes from 8 coroutines, so requests overlap on the connection.
+        Client.run("qemu-img", "convert", "-n", "-W", "-m", "8", "-f", "raw", "-O", "raw", source.toString(),
+                server.uri("disk")).assertSuccess();
+        Client.run("qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), server.uri("disk"))
                 .assertSuccess();
         Client.run("qemu-img", "convert", "-f", "raw", "-O", "raw", server.uri("disk"), back.toString())
                 .assertSuccess();
