@@ -8,19 +8,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An allocation map as the tools print it, reduced to what every tool agrees on: runs of
- * bytes that are data, or holes (which read as zeros). Adjacent runs of the same kind are
- * merged, because tools split runs at different boundaries (per request, per cluster).
+ * An allocation map as the tools print it: runs of data, of allocated zeros, and of holes.
+ * Adjacent runs of the same kind are merged, because tools split runs at different boundaries
+ * (per request, per cluster), which is not a difference in allocation.
  */
 public record ExtentMap(List<Run> runs) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int NBD_STATE_HOLE = 1;
+    private static final int NBD_STATE_ZERO = 2;
 
-    /** {@code length} bytes from {@code offset}, allocated ({@code hole == false}) or not. */
-    public record Run(long offset, long length, boolean hole) {
+    public enum Kind { DATA, ZERO, HOLE }
+
+    /** {@code length} bytes from {@code offset} of one kind. */
+    public record Run(long offset, long length, Kind kind) {
         @Override
         public String toString() {
-            return (hole ? "hole" : "data") + "[" + offset + "+" + length + "]";
+            return kind.name().toLowerCase() + "[" + offset + "+" + length + "]";
         }
     }
 
@@ -28,28 +32,37 @@ public record ExtentMap(List<Run> runs) {
         runs = merge(runs);
     }
 
-    /** {@code nbdinfo --map --json}: {@code type} bit 0 is NBD_STATE_HOLE. */
+    /** {@code nbdinfo --map --json}: NBD base:allocation flags, hole (bit 0) and zero (bit 1). */
     public static ExtentMap fromNbdinfo(String json) {
         List<Run> runs = new ArrayList<>();
         for (JsonNode extent : parse(json)) {
-            runs.add(new Run(extent.get("offset").asLong(), extent.get("length").asLong(),
-                    (extent.get("type").asInt() & 1) != 0));
+            int type = extent.get("type").asInt();
+            Kind kind = (type & NBD_STATE_HOLE) != 0 ? Kind.HOLE
+                    : (type & NBD_STATE_ZERO) != 0 ? Kind.ZERO : Kind.DATA;
+            runs.add(new Run(extent.get("offset").asLong(), extent.get("length").asLong(), kind));
         }
         return new ExtentMap(runs);
     }
 
-    /** {@code qemu-img map --output=json}, and tidemark image map which prints the same fields. */
-    public static ExtentMap fromQemuImg(String json) {
+    /** {@code tidemark image map --json}: qemu-img's fields; not present is a hole, present zero is ZERO. */
+    public static ExtentMap fromImageMap(String json) {
         List<Run> runs = new ArrayList<>();
         for (JsonNode extent : parse(json)) {
-            runs.add(new Run(extent.get("start").asLong(), extent.get("length").asLong(),
-                    !extent.get("data").asBoolean()));
+            Kind kind = extent.get("data").asBoolean() ? Kind.DATA
+                    : extent.get("present").asBoolean() ? Kind.ZERO : Kind.HOLE;
+            runs.add(new Run(extent.get("start").asLong(), extent.get("length").asLong(), kind));
         }
         return new ExtentMap(runs);
     }
 
-    public long dataBytes() {
-        return runs.stream().filter(r -> !r.hole()).mapToLong(Run::length).sum();
+    public long bytesOf(Kind kind) {
+        return runs.stream().filter(r -> r.kind() == kind).mapToLong(Run::length).sum();
+    }
+
+    /** True when {@code [offset, offset + length)} lies inside one run of {@code kind}. */
+    public boolean isAll(Kind kind, long offset, long length) {
+        return runs.stream().anyMatch(r -> r.kind() == kind && r.offset() <= offset
+                && r.offset() + r.length() >= offset + length);
     }
 
     public long size() {
@@ -67,8 +80,8 @@ public record ExtentMap(List<Run> runs) {
                 if (last.offset() + last.length() != run.offset()) {
                     throw new IllegalArgumentException("map is not contiguous: " + last + " then " + run);
                 }
-                if (last.hole() == run.hole()) {
-                    merged.set(merged.size() - 1, new Run(last.offset(), last.length() + run.length(), last.hole()));
+                if (last.kind() == run.kind()) {
+                    merged.set(merged.size() - 1, new Run(last.offset(), last.length() + run.length(), last.kind()));
                     continue;
                 }
             }

@@ -27,6 +27,7 @@ class NbdcopyIT {
         NbdServer server = servers.start(Export.writable("disk", image));
 
         Client.run("nbdcopy", server.uri("disk"), copy.toString()).assertSuccess();
+        server.close();
 
         TestImages.assertSameBytes(image, copy);
         assertThat(ImageMaps.of(copy)).isEqualTo(ImageMaps.of(image));
@@ -39,12 +40,14 @@ class NbdcopyIT {
         NbdServer server = servers.start(Export.writable("disk", image));
 
         Client.run("nbdcopy", source.toString(), server.uri("disk")).assertSuccess();
+        ExtentMap overNbd = ExtentMap.fromNbdinfo(Client.run("nbdinfo", "--map", "--json", server.uri("disk"))
+                .assertSuccess().stdout());
+        server.close();
 
         TestImages.assertSameBytes(source, image);
         ExtentMap written = ImageMaps.of(image);
         assertThat(written).isEqualTo(ImageMaps.of(source));
-        assertThat(ExtentMap.fromNbdinfo(Client.run("nbdinfo", "--map", "--json", server.uri("disk"))
-                .assertSuccess().stdout())).isEqualTo(written);
+        assertThat(overNbd).isEqualTo(written);
     }
 
     /** 64 MiB with 6 MiB of data in runs of different sizes and alignments; the rest is hole. */
