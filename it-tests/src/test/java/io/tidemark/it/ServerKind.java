@@ -16,12 +16,18 @@ public enum ServerKind {
 
     TIDEMARK {
         @Override
-        List<String> command(Endpoints endpoints, List<Export> exports, Path workDir) {
-            List<String> args = new ArrayList<>(List.of(
-                    "serve",
-                    "--listen", "127.0.0.1:" + endpoints.port(),
-                    "--control", "127.0.0.1:" + endpoints.controlPort(),
-                    "--state-dir", workDir.resolve("state").toString()));
+        List<String> command(Endpoints endpoints, List<Export> exports, Path workDir) throws IOException {
+            List<String> args = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:" + endpoints.port()));
+            // The control API and state directory arrive with the threshold work; until this build's
+            // serve has them, passing them would be a usage error. Once it has them, tests must not
+            // share the default control port or state directory, so they always get their own.
+            String help = ServeHelp.text();
+            if (help.contains("--control")) {
+                args.addAll(List.of("--control", "127.0.0.1:" + endpoints.controlPort()));
+            }
+            if (help.contains("--state-dir")) {
+                args.addAll(List.of("--state-dir", workDir.resolve("state").toString()));
+            }
             if (endpoints.unixSocket() != null) {
                 args.add("--unix");
                 args.add(endpoints.unixSocket().toString());
@@ -70,6 +76,27 @@ public enum ServerKind {
             return command;
         }
     };
+
+    /** {@code tidemark serve --help}, read once per test run. */
+    private static final class ServeHelp {
+        private static String text;
+
+        static synchronized String text() throws IOException {
+            if (text == null) {
+                try {
+                    TidemarkProcess.Result result = TidemarkProcess.run("serve", "--help");
+                    if (result.exitCode() != 0) {
+                        throw new IllegalStateException("tidemark serve --help failed: " + result.stderr());
+                    }
+                    text = result.stdout();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+            return text;
+        }
+    }
 
     /** nbdkit listens on a Unix socket instead of TCP; tidemark on both. */
     boolean listensOnTcp(Endpoints endpoints) {
