@@ -45,6 +45,11 @@ final class NbdshScript {
         return this;
     }
 
+    NbdshScript withBoolean(String name, boolean value) {
+        variables.put(name, value ? "True" : "False");
+        return this;
+    }
+
     NbdshScript withStrings(String name, List<String> values) {
         variables.put(name, "[" + String.join(", ", values.stream().map(v -> "'" + v + "'").toList()) + "]");
         return this;

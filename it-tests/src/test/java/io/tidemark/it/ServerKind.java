@@ -72,7 +72,8 @@ public enum ServerKind {
                     "file", "dir=" + dir,
                     "default-export=" + exports.getFirst().name(),
                     "exportdesc=script:printf %s \"raw image $name\"",
-                    "blocksize-minimum=1", "blocksize-preferred=4096", "blocksize-maximum=32M"));
+                    "blocksize-minimum=1", "blocksize-preferred=4096", "blocksize-maximum=32M",
+                    "blocksize-error-policy=error"));
             return command;
         }
     };
