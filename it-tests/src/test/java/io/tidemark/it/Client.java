@@ -39,6 +39,7 @@ public final class Client {
             Map.entry("nbdfuse", "nbdfuse"),
             Map.entry("qemu-img", "qemu-utils"),
             Map.entry("qemu-io", "qemu-utils"),
+            Map.entry("qemu-nbd", "qemu-utils"),
             Map.entry("fio", "fio"),
             Map.entry("nbdkit", "nbdkit"),
             Map.entry("nbd-client", "nbd-client"),

@@ -52,10 +52,15 @@ public final class NbdServerExtension implements AfterEachCallback {
     @Override
     public void afterEach(ExtensionContext context) throws IOException {
         List<String> died = new ArrayList<>();
+        List<String> stackTraces = new ArrayList<>();
         for (NbdServer server : running) {
             boolean diedDuringTest = server.diedUnexpectedly();
             server.close();
-            if (context.getExecutionException().isPresent() || diedDuringTest) {
+            boolean loggedStackTrace = server.log().lines().anyMatch(line -> line.startsWith("\tat "));
+            if (loggedStackTrace) {
+                stackTraces.add(server.kind() + " on port " + server.port());
+            }
+            if (context.getExecutionException().isPresent() || diedDuringTest || loggedStackTrace) {
                 System.err.printf("---- %s log (%s, port %d%s) ----%n%s---- end of log ----%n",
                         server.kind(), server.logFile(), server.port(),
                         diedDuringTest ? ", DIED during the test" : "", server.log());
@@ -69,8 +74,14 @@ public final class NbdServerExtension implements AfterEachCallback {
             deleteTree(dir);
         }
         workDirs.clear();
-        if (!died.isEmpty() && context.getExecutionException().isEmpty()) {
-            throw new AssertionError("the server died during the test (log printed above): " + died);
+        if (context.getExecutionException().isEmpty()) {
+            if (!died.isEmpty()) {
+                throw new AssertionError("the server died during the test (log printed above): " + died);
+            }
+            // Clients misbehave on purpose in these tests; the server logs one line per event for that.
+            if (!stackTraces.isEmpty()) {
+                throw new AssertionError("the server logged a stack trace (log printed above): " + stackTraces);
+            }
         }
     }
 
