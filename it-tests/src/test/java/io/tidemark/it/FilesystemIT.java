@@ -3,7 +3,9 @@ package io.tidemark.it;
 import static io.tidemark.it.TestImages.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,7 @@ class FilesystemIT {
     private static final int DIRECTORIES = 40;
     private static final int FILES_PER_DIRECTORY = 60;
     private static final Duration FS_TIMEOUT = Duration.ofSeconds(120);
+    private static final long IMAGE_SIZE = 256 * MIB;
 
     @RegisterExtension
     final NbdServerExtension servers = new NbdServerExtension();
@@ -34,10 +37,21 @@ class FilesystemIT {
     Path dir;
 
     @Test
-    void ext4OnTheExportSurvivesCopyUnmountFsckAndRemount() throws Exception {
+    void ext4OnARawExportSurvivesCopyUnmountFsckAndRemount() throws Exception {
+        ext4SurvivesCopyUnmountFsckAndRemount(TestImages.sparse(dir.resolve("fs.raw"), IMAGE_SIZE));
+    }
+
+    @Test
+    void ext4OnAThinExportSurvivesCopyUnmountFsckAndRemount() throws Exception {
+        assumeTrue(servers.kind() == ServerKind.TIDEMARK, "nbdkit cannot serve tidemark's thin images");
+        Path image = dir.resolve("fs.tdm");
+        ThinImage.create(image, IMAGE_SIZE, 64 * 1024, false).close();
+        ext4SurvivesCopyUnmountFsckAndRemount(image);
+    }
+
+    private void ext4SurvivesCopyUnmountFsckAndRemount(Path image) throws Exception {
         FuseLoopDevice.assertMachineCanDoIt();
         Path tree = writeTree(Files.createDirectories(dir.resolve("tree")));
-        Path image = TestImages.sparse(dir.resolve("fs.raw"), 256 * MIB);
         NbdServer server = servers.start(Export.writable("fs", image));
         Path mnt = Files.createDirectories(dir.resolve("mnt"));
 
