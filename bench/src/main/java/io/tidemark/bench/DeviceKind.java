@@ -1,5 +1,6 @@
 package io.tidemark.bench;
 
+import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
 import io.tidemark.image.raw.RawFileDevice;
 import java.io.IOException;
@@ -12,7 +13,7 @@ public enum DeviceKind {
     /** A sparse raw file: the baseline every thin-image figure is compared with. */
     RAW {
         @Override
-        BlockDevice createEmpty(Path path, long size) throws IOException {
+        BlockDevice createEmpty(Path path, long size, AllocationListener listener) throws IOException {
             try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
                 file.setLength(size);
             }
@@ -20,6 +21,10 @@ public enum DeviceKind {
         }
     };
 
-    /** Creates a device of {@code size} virtual bytes that reads as zeroes and has nothing allocated. */
-    abstract BlockDevice createEmpty(Path path, long size) throws IOException;
+    /**
+     * Creates a device at {@code path} (which must not exist) of {@code size} virtual bytes that
+     * reads as zeroes and has nothing allocated, open for writing and telling {@code listener} of
+     * allocations (a raw file has none to tell).
+     */
+    abstract BlockDevice createEmpty(Path path, long size, AllocationListener listener) throws IOException;
 }

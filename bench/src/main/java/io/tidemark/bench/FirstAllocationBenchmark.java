@@ -1,10 +1,9 @@
 package io.tidemark.bench;
 
+import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -57,7 +56,7 @@ public class FirstAllocationBenchmark {
 
     private ByteBuffer small;
     private ByteBuffer large;
-    private Path file;
+    private ScratchPath file;
     private BlockDevice device;
     private long[] randomSlots;
     private int next;
@@ -84,16 +83,16 @@ public class FirstAllocationBenchmark {
 
     @Setup(Level.Iteration)
     public void emptyDevice() throws IOException {
-        file = Files.createTempFile(dir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(dir),
-                "tidemark-bench-", ".img");
-        device = kind.createEmpty(file, Math.max(SLOT * SLOTS, (long) LARGE * LARGE_BATCH));
+        file = new ScratchPath(dir);
+        long size = Math.max(SLOT * SLOTS, (long) LARGE * LARGE_BATCH);
+        device = kind.createEmpty(file.image(), size, AllocationListener.NONE);
         next = 0;
     }
 
     @TearDown(Level.Iteration)
     public void delete() throws IOException {
         device.close();
-        Files.deleteIfExists(file);
+        file.close();
     }
 
     @Benchmark

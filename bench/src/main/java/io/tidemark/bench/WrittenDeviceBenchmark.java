@@ -1,10 +1,9 @@
 package io.tidemark.bench;
 
+import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -47,7 +46,7 @@ public class WrittenDeviceBenchmark {
     @Param({""})
     public String dir;
 
-    private Path file;
+    private ScratchPath file;
     private BlockDevice device;
     private ByteBuffer small;
     private ByteBuffer large;
@@ -56,9 +55,8 @@ public class WrittenDeviceBenchmark {
 
     @Setup(Level.Trial)
     public void fill() throws IOException {
-        file = Files.createTempFile(dir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(dir),
-                "tidemark-bench-", ".img");
-        device = kind.createEmpty(file, size);
+        file = new ScratchPath(dir);
+        device = kind.createEmpty(file.image(), size, AllocationListener.NONE);
         small = Payload.random(SMALL, 1);
         large = Payload.random(LARGE, 2);
         for (long offset = 0; offset < size; offset += LARGE) {
@@ -70,7 +68,7 @@ public class WrittenDeviceBenchmark {
     @TearDown(Level.Trial)
     public void delete() throws IOException {
         device.close();
-        Files.deleteIfExists(file);
+        file.close();
     }
 
     private long randomSmallOffset() {
