@@ -42,8 +42,10 @@ class ImageFilesTest {
     }
 
     @Test
-    void missingFileFailsNamingIt() {
+    void missingFilesAndDirectoriesFailNamingThePathAndWhy() {
         assertThatThrownBy(() -> ImageFiles.open(dir.resolve("missing.img"), false, AllocationListener.NONE))
-                .isInstanceOf(IOException.class).hasMessageContaining("missing.img");
+                .isInstanceOf(IOException.class).hasMessage(dir.resolve("missing.img") + ": no such file");
+        assertThatThrownBy(() -> ImageFiles.kindOf(dir))
+                .isInstanceOf(IOException.class).hasMessage(dir + ": is a directory, not an image");
     }
 }
