@@ -3,6 +3,8 @@ package io.tidemark.bench;
 import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ImageFormat;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
@@ -18,6 +20,15 @@ public enum DeviceKind {
                 file.setLength(size);
             }
             return RawFileDevice.open(path, false);
+        }
+    },
+
+    /** A thin image with the default cluster size, uncompressed: what {@code image create} makes. */
+    THIN {
+        @Override
+        BlockDevice createEmpty(Path path, long size, AllocationListener listener) throws IOException {
+            ThinImage.create(path, size, ImageFormat.DEFAULT_CLUSTER_SIZE, false).close();
+            return ThinImage.open(path, false, listener);
         }
     };
 

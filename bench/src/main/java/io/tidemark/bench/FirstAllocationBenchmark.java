@@ -4,6 +4,7 @@ import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,11 +22,21 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Writes into an empty device, where every write is the first one into its range: on a thin
- * image each allocates a cluster, on a raw file the filesystem allocates blocks. A write
- * allocates only once, so each iteration gets a fresh empty device and a fixed batch of writes
- * (single-shot mode): the score is the time for one batch, {@value #SMALL_BATCH} 4 KiB writes or
- * {@value #LARGE_BATCH} 1 MiB writes.
+ * Writes into an empty device, each the first write of its range. A range allocates only once, so
+ * each iteration gets a fresh empty device and a fixed batch of writes (single-shot mode): the
+ * score is the time for one batch, {@value #SMALL_BATCH} 4 KiB writes or {@value #LARGE_BATCH}
+ * 1 MiB writes.
+ *
+ * <ul>
+ *   <li>{@code randomFirstWrite4kNewCluster}: every write in a 2 MiB slot of its own, so on a thin
+ *       image every write allocates a cluster (whatever the cluster size): the allocation path
+ *       alone, the worst case.
+ *   <li>{@code randomFirstWrite4kFill}: every 4 KiB block of an 8 MiB region once, in random order,
+ *       as a guest filling a fresh disk does (and fio's random map in {@code bench/compare}): on a
+ *       thin image the first write into each cluster allocates it, the later ones overwrite.
+ *   <li>{@code sequentialFirstWrite1m}: 1 MiB writes from offset 0 up.
+ * </ul>
+ * On a raw file the filesystem allocates blocks in every case.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -47,7 +58,7 @@ public class FirstAllocationBenchmark {
     /** Slots the random writes are drawn from: a 32 GiB sparse device. */
     private static final int SLOTS = SMALL_BATCH * 8;
 
-    @Param({"RAW"})
+    @Param({"RAW", "THIN"})
     public DeviceKind kind;
 
     /** Where the image files go; the default temporary directory unless set. */
@@ -58,27 +69,32 @@ public class FirstAllocationBenchmark {
     private ByteBuffer large;
     private ScratchPath file;
     private BlockDevice device;
-    private long[] randomSlots;
+    private long[] newClusterOffsets;
+    private long[] fillOffsets;
     private int next;
 
     @Setup(Level.Trial)
     public void buffers() {
         small = Payload.random(SMALL, 1);
         large = Payload.random(LARGE, 2);
-        // A fixed shuffle of SMALL_BATCH distinct slots: random order, never the same cluster twice.
-        randomSlots = new long[SMALL_BATCH];
-        SplittableRandom random = new SplittableRandom(11);
-        long[] all = new long[SLOTS];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = i;
+        newClusterOffsets = shuffledOffsets(SMALL_BATCH, SLOTS, SLOT, 11);
+        fillOffsets = shuffledOffsets(SMALL_BATCH, SMALL_BATCH, SMALL, 13);
+    }
+
+    /** {@code count} distinct multiples of {@code stride} below {@code choices * stride}, in random order. */
+    static long[] shuffledOffsets(int count, int choices, long stride, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        long[] all = new long[choices];
+        for (int i = 0; i < choices; i++) {
+            all[i] = i * stride;
         }
-        for (int i = 0; i < SMALL_BATCH; i++) {
-            int j = i + random.nextInt(all.length - i);
+        for (int i = 0; i < count; i++) {
+            int j = i + random.nextInt(choices - i);
             long swap = all[i];
             all[i] = all[j];
             all[j] = swap;
-            randomSlots[i] = all[i] * SLOT;
         }
+        return Arrays.copyOf(all, count);
     }
 
     @Setup(Level.Iteration)
@@ -98,8 +114,15 @@ public class FirstAllocationBenchmark {
     @Benchmark
     @Warmup(iterations = 5, batchSize = SMALL_BATCH)
     @Measurement(iterations = 10, batchSize = SMALL_BATCH)
-    public void randomFirstWrite4k() throws IOException {
-        device.write(randomSlots[next++], small.clear(), false);
+    public void randomFirstWrite4kNewCluster() throws IOException {
+        device.write(newClusterOffsets[next++], small.clear(), false);
+    }
+
+    @Benchmark
+    @Warmup(iterations = 5, batchSize = SMALL_BATCH)
+    @Measurement(iterations = 10, batchSize = SMALL_BATCH)
+    public void randomFirstWrite4kFill() throws IOException {
+        device.write(fillOffsets[next++], small.clear(), false);
     }
 
     @Benchmark

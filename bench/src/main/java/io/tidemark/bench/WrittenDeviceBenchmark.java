@@ -35,7 +35,7 @@ public class WrittenDeviceBenchmark {
     private static final int SMALL = 4 << 10;
     private static final int LARGE = 1 << 20;
 
-    @Param({"RAW"})
+    @Param({"RAW", "THIN"})
     public DeviceKind kind;
 
     /** Virtual size, all of it written before measuring; small enough to stay in the page cache. */
