@@ -1,6 +1,7 @@
 package io.tidemark.image;
 
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -34,7 +35,7 @@ public final class ImageFiles {
      */
     public static BlockDevice open(Path path, boolean readOnly, AllocationListener listener) throws IOException {
         return switch (kindOf(path)) {
-            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+            case THIN -> ThinImage.open(path, readOnly, listener);
             case RAW -> RawFileDevice.open(path, readOnly);
         };
     }

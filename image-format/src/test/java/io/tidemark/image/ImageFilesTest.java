@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,6 +40,17 @@ class ImageFilesTest {
     void fileWithTheMagicIsThin() throws IOException {
         Path path = Files.write(dir.resolve("t.img"), "TIDEMARK\0\0\0\1".getBytes(StandardCharsets.US_ASCII));
         assertThat(ImageFiles.kindOf(path)).isEqualTo(ImageFiles.Kind.THIN);
+    }
+
+    @Test
+    void thinImagesOpenAsThinImages() throws IOException {
+        Path path = dir.resolve("thin.img");
+        ThinImage.create(path, 1 << 20, 65536, false).close();
+        try (BlockDevice device = ImageFiles.open(path, true, AllocationListener.NONE)) {
+            assertThat(device).isInstanceOf(ThinImage.class);
+            assertThat(device.size()).isEqualTo(1 << 20);
+            assertThat(device.capabilities().readOnly()).isTrue();
+        }
     }
 
     @Test

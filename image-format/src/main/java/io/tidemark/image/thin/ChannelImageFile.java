@@ -1,130 +1,64 @@
 package io.tidemark.image.thin;
 
 import io.tidemark.image.NoSpaceException;
+import io.tidemark.image.hostfile.HostFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
- * {@link ImageFile} over a {@link FileChannel}, locked for its whole life: exclusively for a
- * writer, shared for readers.
+ * {@link ImageFile} over a {@link FileChannel} for I/O and a {@link HostFile} descriptor for what
+ * the channel lacks: the lock and hole punching.
  *
- * <p>The lock is a POSIX record lock, which the JVM holds per process and which closing
- * <em>any</em> descriptor of the file drops. So this class keeps one channel per file per JVM:
- * read-only opens of the same file share it (reference counted), a conflicting open fails before
- * any descriptor is opened, and the channel closes with its last user.
+ * <p>The lock is an {@code flock} on the host descriptor, exclusive for a writer and shared for
+ * readers, held until close. Unlike the channel's POSIX locks it is not dropped when some other
+ * code in this process opens and closes the same file (as {@code ImageFiles.kindOf} does), and
+ * it conflicts between descriptors of one process too.
  */
 final class ChannelImageFile implements ImageFile {
 
-    /** One open, locked file, shared by the read-only users in this JVM. */
-    private static final class Shared {
-        final FileChannel channel;
-        final boolean exclusive;
-        final SpaceReleaser releaser;
-        int users;
-
-        Shared(FileChannel channel, boolean exclusive, SpaceReleaser releaser) {
-            this.channel = channel;
-            this.exclusive = exclusive;
-            this.releaser = releaser;
-        }
-    }
-
-    private static final Map<Object, Shared> OPEN = new HashMap<>();
-
     private final Path path;
-    private final Object key;
-    private final Shared shared;
-    private boolean closed;
+    private final FileChannel channel;
+    private final HostFile host;
 
-    private ChannelImageFile(Path path, Object key, Shared shared) {
+    private ChannelImageFile(Path path, FileChannel channel, HostFile host) {
         this.path = path;
-        this.key = key;
-        this.shared = shared;
+        this.channel = channel;
+        this.host = host;
     }
 
     /** Opens and locks an existing image file. */
     static ChannelImageFile open(Path path, boolean readOnly) throws IOException {
-        Object key = fileKey(path);
-        synchronized (OPEN) {
-            Shared existing = OPEN.get(key);
-            if (existing != null) {
-                if (existing.exclusive || !readOnly) {
-                    throw locked(path, readOnly);
-                }
-                existing.users++;
-                return new ChannelImageFile(path, key, existing);
-            }
-            FileChannel channel = readOnly
-                    ? FileChannel.open(path, StandardOpenOption.READ)
-                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            return register(path, key, channel, !readOnly);
-        }
+        return lock(path, readOnly, readOnly
+                ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
     }
 
     /** Creates a new file (it must not exist) and locks it exclusively. */
     static ChannelImageFile createNew(Path path) throws IOException {
-        synchronized (OPEN) {
-            FileChannel channel = FileChannel.open(path,
-                    StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
-            return register(path, fileKey(path), channel, true);
-        }
+        return lock(path, false, FileChannel.open(path,
+                StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
     }
 
-    private static ChannelImageFile register(Path path, Object key, FileChannel channel, boolean exclusive)
-            throws IOException {
-        FileLock lock;
+    private static ChannelImageFile lock(Path path, boolean readOnly, FileChannel channel) throws IOException {
+        HostFile host = null;
         try {
-            lock = channel.tryLock(0, Long.MAX_VALUE, !exclusive);
+            host = HostFile.open(path, !readOnly);
+            if (!host.tryLock(!readOnly)) {
+                throw new ImageLockedException(path + ": image is locked by another user ("
+                        + (readOnly ? "it is open read-write elsewhere" : "it is open elsewhere; a writer needs it alone")
+                        + ")");
+            }
+            return new ChannelImageFile(path, channel, host);
         } catch (IOException | RuntimeException e) {
+            if (host != null) {
+                host.close();
+            }
             channel.close();
             throw e;
         }
-        if (lock == null) {
-            channel.close();
-            throw locked(path, !exclusive);
-        }
-        Shared shared = new Shared(channel, exclusive, SpaceReleaser.forFile(path, channel));
-        shared.users = 1;
-        OPEN.put(key, shared);
-        return new ChannelImageFile(path, key, shared);
-    }
-
-    /**
-     * Whether the file starts with the thin image magic. Reads through the shared channel when
-     * this JVM has the file open, since opening and closing another descriptor would drop its lock.
-     */
-    static boolean hasMagic(Path path) throws IOException {
-        ByteBuffer magic = ByteBuffer.allocate(ImageFormat.MAGIC_BYTES.length);
-        synchronized (OPEN) {
-            Shared open = OPEN.get(fileKey(path));
-            if (open != null) {
-                open.channel.read(magic, 0);
-            } else {
-                try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                    channel.read(magic, 0);
-                }
-            }
-        }
-        return !magic.hasRemaining() && java.util.Arrays.equals(magic.array(), ImageFormat.MAGIC_BYTES);
-    }
-
-    private static Object fileKey(Path path) throws IOException {
-        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-        return key != null ? key : path.toRealPath();
-    }
-
-    private static ImageLockedException locked(Path path, boolean readOnly) {
-        return new ImageLockedException(path + ": image is locked by another user ("
-                + (readOnly ? "it is open read-write elsewhere" : "it is open elsewhere; a writer needs it alone")
-                + ")");
     }
 
     @Override
@@ -136,7 +70,7 @@ final class ChannelImageFile implements ImageFile {
     public int read(ByteBuffer dst, long position) throws IOException {
         int total = 0;
         while (dst.hasRemaining()) {
-            int n = shared.channel.read(dst, position + total);
+            int n = channel.read(dst, position + total);
             if (n < 0) {
                 break;
             }
@@ -150,7 +84,7 @@ final class ChannelImageFile implements ImageFile {
         long at = position;
         try {
             while (src.hasRemaining()) {
-                at += shared.channel.write(src, at);
+                at += channel.write(src, at);
             }
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("No space left")) {
@@ -162,36 +96,31 @@ final class ChannelImageFile implements ImageFile {
 
     @Override
     public void force() throws IOException {
-        shared.channel.force(true);
+        channel.force(true);
     }
 
     @Override
     public long size() throws IOException {
-        return shared.channel.size();
+        return channel.size();
     }
 
     @Override
     public void truncate(long size) throws IOException {
-        shared.channel.truncate(size);
+        channel.truncate(size);
     }
 
+    /** Punches a hole where the filesystem can; elsewhere the space stays allocated (and reused). */
     @Override
     public void releaseSpace(long offset, long length) throws IOException {
-        shared.releaser.release(offset, length);
+        host.punchHole(offset, length);
     }
 
     @Override
     public void close() throws IOException {
-        synchronized (OPEN) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            if (--shared.users > 0) {
-                return;
-            }
-            OPEN.remove(key);
-            shared.channel.close();
+        try {
+            channel.close();
+        } finally {
+            host.close();
         }
     }
 }

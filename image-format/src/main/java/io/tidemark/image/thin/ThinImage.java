@@ -116,15 +116,6 @@ public final class ThinImage implements BlockDevice {
         }
     }
 
-    /**
-     * Whether {@code path} starts with the magic {@code TIDEMARK} (then it is opened as a thin
-     * image, else as a raw disk). Safe to call while this JVM has the image open: it does not open
-     * a second descriptor then, which would drop the image's lock.
-     */
-    public static boolean isThinImage(Path path) throws IOException {
-        return ChannelImageFile.hasMagic(path);
-    }
-
     /** Reads an image's {@link ImageInfo} (opening it read-only with a shared lock). */
     public static ImageInfo info(Path path) throws IOException {
         try (ThinImage image = open(path, true, AllocationListener.NONE)) {
@@ -330,6 +321,9 @@ public final class ThinImage implements BlockDevice {
 
     /** Sets an entry and releases the storage the old entry had and the new one does not keep. */
     private void publish(long cluster, long oldEntry, long newEntry) {
+        if (newEntry == oldEntry) {
+            return;
+        }
         mapLock.lock();
         try {
             map.set(cluster, newEntry);

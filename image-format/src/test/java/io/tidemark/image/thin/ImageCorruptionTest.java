@@ -65,17 +65,40 @@ class ImageCorruptionTest {
     @Test
     void foreignAndEmptyFilesAreRefusedWithTheirName() throws IOException {
         Path foreign = dir.resolve("foreign.raw");
-        Files.write(foreign, "just some raw disk bytes, not an image".getBytes(StandardCharsets.US_ASCII));
+        byte[] bytes = "just some raw disk bytes, not an image".getBytes(StandardCharsets.US_ASCII);
+        Files.write(foreign, bytes);
         assertThatThrownBy(() -> ThinImage.open(foreign, false, AllocationListener.NONE))
                 .isInstanceOf(CorruptImageException.class)
                 .hasMessageContaining(foreign.toString()).hasMessageContaining("offset 0")
                 .hasMessageContaining("no TIDEMARK magic");
+        assertThat(Files.readAllBytes(foreign)).isEqualTo(bytes);
         Path empty = dir.resolve("empty");
         Files.write(empty, new byte[0]);
         assertThatThrownBy(() -> ThinImage.open(empty, true, AllocationListener.NONE))
                 .hasMessageContaining(empty.toString()).hasMessageContaining("too short");
         assertThat(Files.size(empty)).isZero();
         assertThat(ImageChecker.check(foreign).exitCode()).isEqualTo(CheckResult.EXIT_CORRUPT);
+    }
+
+    @Test
+    void aCorruptImageFileIsLeftByteForByteAsItWas() throws IOException {
+        Path path = dir.resolve("corrupt.tdm");
+        try (ThinImage image = ThinImage.create(path, SIZE, CLUSTER, false)) {
+            image.write(0, ByteBuffer.wrap(pattern(3 * CLUSTER, 5)), false);
+        }
+        long l1Offset;
+        try (ImageFile file = ChannelImageFile.open(path, true)) {
+            l1Offset = ImageLoader.readHeader(file, file.size()).l1Offset();
+        }
+        byte[] bytes = Files.readAllBytes(path);
+        bytes[(int) l1Offset + 5] ^= 1;
+        Files.write(path, bytes);
+        assertThatThrownBy(() -> ThinImage.open(path, false, AllocationListener.NONE))
+                .isInstanceOf(CorruptImageException.class).hasMessageContaining(path.toString())
+                .hasMessageContaining("checksum mismatch");
+        assertThat(ImageChecker.check(path).exitCode()).isEqualTo(CheckResult.EXIT_CORRUPT);
+        assertThat(ImageChecker.repair(path).repairs()).singleElement().asString().startsWith("not repaired");
+        assertThat(Files.readAllBytes(path)).isEqualTo(bytes);
     }
 
     @Test

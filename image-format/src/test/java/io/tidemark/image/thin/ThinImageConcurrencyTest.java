@@ -77,6 +77,73 @@ class ThinImageConcurrencyTest {
         }
     }
 
+    /**
+     * Threads fight over the same few clusters with writes, trims, zeroes and flushes: no request
+     * may fail, the image must check clean, and every 512-byte block must hold one of the values
+     * some thread wrote there (or zeroes), never a mixture from another place.
+     */
+    @ParameterizedTest(name = "compress={0}")
+    @ValueSource(booleans = {false, true})
+    void contendedClustersStayConsistent(boolean compress) throws Exception {
+        long seed = Long.getLong("tidemark.seed", System.nanoTime());
+        int clusters = 4;
+        CrashableMemoryFile file = new CrashableMemoryFile();
+        ThinImage.format(file, (long) clusters * CLUSTER, CLUSTER, compress);
+        ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                byte fill = (byte) (t + 1);
+                Random random = new Random(seed + t);
+                workers.add(pool.submit(() -> {
+                    for (int op = 0; op < 800; op++) {
+                        long block = random.nextInt(clusters * CLUSTER / 512);
+                        int blocks = 1 + random.nextInt(clusters * CLUSTER / 512 - (int) block);
+                        blocks = Math.min(blocks, 16);
+                        switch (random.nextInt(6)) {
+                            case 0, 1 -> {
+                                byte[] data = new byte[blocks * 512];
+                                java.util.Arrays.fill(data, fill);
+                                image.write(block * 512, ByteBuffer.wrap(data), false);
+                            }
+                            case 2 -> image.write(random.nextInt(clusters) * (long) CLUSTER,
+                                    ByteBuffer.wrap(filled(CLUSTER, fill)), false);
+                            case 3 -> image.trim(block * 512, blocks * 512L, false);
+                            case 4 -> image.writeZeroes(block * 512, blocks * 512L, ZeroMode.NO_HOLE, false);
+                            default -> image.flush();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get();
+            }
+            ByteBuffer all = ByteBuffer.allocate(clusters * CLUSTER);
+            image.read(0, all);
+            for (int block = 0; block < clusters * CLUSTER / 512; block++) {
+                byte first = all.get(block * 512);
+                assertThat(first).as("seed %d block %d", seed, block).isBetween((byte) 0, (byte) THREADS);
+                for (int i = 1; i < 512; i++) {
+                    if (all.get(block * 512 + i) != first) {
+                        throw new AssertionError("seed " + seed + ": block " + block + " mixes values");
+                    }
+                }
+            }
+            image.close();
+            assertThat(ImageChecker.check(file).isClean()).as("seed %d", seed).isTrue();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static byte[] filled(int length, byte value) {
+        byte[] data = new byte[length];
+        java.util.Arrays.fill(data, value);
+        return data;
+    }
+
     /** Thread {@code t} owns every THREADS-th cluster, so neighbours belong to other threads. */
     private static long clusterOf(int thread, int index) {
         return (long) index * THREADS + thread;

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * random subset of the unforced writes and the last write torn or not; then reopens, checks
  * (clean or leaks only) and verifies every 512-byte block against what it may hold: its content
  * at the last completed flush or anything written to it since. Never another block's data.
+ * The workload writes (some with FUA), trims, zeroes, flushes, and closes and reopens the image.
  */
 class ThinImageCrashTest {
 
@@ -57,7 +58,7 @@ class ThinImageCrashTest {
             long region = REGIONS[random.nextInt(REGIONS.length)];
             int firstBlock = random.nextInt(REGION_BLOCKS);
             int blocks = 1 + random.nextInt(Math.min(REGION_BLOCKS - firstBlock, 12));
-            int kind = random.nextInt(10);
+            int kind = random.nextInt(11);
             if (kind < 5 && compress && random.nextBoolean()) {
                 // Whole, compressible clusters so that compressed entries occur.
                 firstBlock = firstBlock / 8 * 8;
@@ -101,6 +102,13 @@ class ThinImageCrashTest {
         for (Op op : workload) {
             if (op.kind < 8) {
                 history.begin(op.offset, op.data);
+            }
+            if (op.kind == 10) {
+                // A clean close (commit, truncate) and a reopen that derives free space again.
+                image.close();
+                history.durable();
+                image = ThinImage.open(file, false, AllocationListener.NONE);
+                continue;
             }
             switch (op.kind) {
                 case 0, 1, 2, 3 -> image.write(op.offset, ByteBuffer.wrap(op.data), false);

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tidemark.image.AllocationListener;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
+import io.tidemark.image.ImageFiles;
+import io.tidemark.image.hostfile.HostFile;
 import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import java.io.IOException;
@@ -195,6 +197,25 @@ class ThinImageTest {
     }
 
     @Test
+    void trimmedClustersArePunchedOutOfTheHostFileAfterTheFreeIsDurable() throws IOException {
+        ThinImage.create(path(), SIZE, CLUSTER, false).close();
+        List<Long> allocated = new ArrayList<>();
+        try (ThinImage image = ThinImage.open(path(), false, (offset, length, usage) -> allocated.add(offset))) {
+            image.write(0, ByteBuffer.wrap(pattern(8 * CLUSTER, 20)), true);
+            long trimmed = allocated.get(2);
+            try (HostFile host = HostFile.open(path(), false)) {
+                assertThat(host.capabilities().seekData()).as("this test needs SEEK_HOLE").isTrue();
+                assertThat(host.nextHole(trimmed)).isGreaterThan(trimmed);
+                image.trim(2L * CLUSTER, CLUSTER, false);
+                assertThat(host.nextHole(trimmed)).as("not punched before the free is durable").isGreaterThan(trimmed);
+                image.flush();
+                assertThat(host.nextHole(trimmed)).as("punched after the flush").isEqualTo(trimmed);
+                assertThat(host.nextData(trimmed)).isEqualTo(trimmed + CLUSTER);
+            }
+        }
+    }
+
+    @Test
     void freeSpaceIsDerivedOnOpenAndCloseTruncatesTheTail() throws IOException {
         try (ThinImage image = ThinImage.create(path(), SIZE, CLUSTER, false)) {
             image.write(0, ByteBuffer.wrap(pattern(8 * CLUSTER, 12)), false);
@@ -284,7 +305,7 @@ class ThinImageTest {
     void writersLockOthersOutAndReadersShare() throws IOException {
         ThinImage.create(path(), SIZE, CLUSTER, false).close();
         try (ThinImage writer = ThinImage.open(path(), false, AllocationListener.NONE)) {
-            assertThat(ThinImage.isThinImage(path())).isTrue();
+            assertThat(ImageFiles.kindOf(path())).isEqualTo(ImageFiles.Kind.THIN);
             assertThat(lockedByAnotherProcess()).as("probing the magic keeps the lock").isTrue();
             assertThatThrownBy(() -> ImageChecker.check(path())).isInstanceOf(ImageLockedException.class);
             assertThat(lockedByAnotherProcess()).as("a refused open keeps the lock").isTrue();
@@ -305,24 +326,15 @@ class ThinImageTest {
         }
     }
 
-    /** Asks a separate process (flock-independent POSIX lock probe) whether the image is locked. */
+    /** Asks a separate process whether it could take the image's lock. */
     private boolean lockedByAnotherProcess() throws IOException {
         String probe = "import fcntl,sys\nf=open(sys.argv[1],'r+')\n"
-                + "try:\n  fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
+                + "try:\n  fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
                 + "except OSError: print('locked')\n";
         Process process = new ProcessBuilder("python3", "-c", probe, path().toString()).redirectErrorStream(true).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
         assertThat(out).isIn("free", "locked");
         return out.equals("locked");
-    }
-
-    @Test
-    void foreignFilesAreNotThinImages() throws IOException {
-        Path raw = dir.resolve("raw.img");
-        Files.write(raw, new byte[4096]);
-        assertThat(ThinImage.isThinImage(raw)).isFalse();
-        Files.write(raw, new byte[3]);
-        assertThat(ThinImage.isThinImage(raw)).isFalse();
     }
 
     @Test
