@@ -1,6 +1,8 @@
 package io.tidemark.server.cli;
 
 import io.tidemark.image.ByteSize;
+import io.tidemark.image.thin.ImageFormat;
+import io.tidemark.image.thin.ThinImage;
 import io.tidemark.server.nbd.ListenAddress;
 import io.tidemark.server.nbd.NbdServer;
 import io.tidemark.threshold.ThresholdValue;
@@ -61,7 +63,8 @@ final class DemoCommand implements Callable<Integer> {
             return false;
         }
         Files.createDirectories(image.getParent());
-        throw new IOException(image + ": thin images are not supported yet, the demo needs one");
+        ThinImage.create(image, SIZE, ImageFormat.DEFAULT_CLUSTER_SIZE, false).close();
+        return true;
     }
 
     private static void printHowToConnect(PrintWriter out, String uri) {
