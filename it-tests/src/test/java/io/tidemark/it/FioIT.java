@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tidemark.image.thin.CheckResult;
+import io.tidemark.image.thin.ImageChecker;
 import io.tidemark.image.thin.ThinImage;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
@@ -42,6 +44,9 @@ class FioIT {
         Path image = dir.resolve("disk.tdm");
         ThinImage.create(image, JOBS * REGION, 64 * 1024, false).close();
         fourConnectionsOfRandomWritesVerify(image);
+        servers.stopAll();
+        CheckResult check = ImageChecker.check(image);
+        assertThat(check.isClean()).as("image check after the server stopped: %s", check).isTrue();
     }
 
     private void fourConnectionsOfRandomWritesVerify(Path image) throws Exception {
