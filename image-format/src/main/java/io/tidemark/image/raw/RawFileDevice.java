@@ -1,0 +1,348 @@
+package io.tidemark.image.raw;
+
+import io.tidemark.image.BlockDevice;
+import io.tidemark.image.DeviceCapabilities;
+import io.tidemark.image.Extent;
+import io.tidemark.image.ExtentType;
+import io.tidemark.image.FastZeroUnsupportedException;
+import io.tidemark.image.ZeroMode;
+import io.tidemark.image.hostfile.HostFile;
+import io.tidemark.image.hostfile.HostFileCapabilities;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A plain file used byte for byte as a device. Reads and writes are positional
+ * ({@code pread}/{@code pwrite}), so concurrent connections never share a file position or a lock.
+ * Trim punches holes, zeroing punches holes or zeroes ranges in the filesystem, and extents come
+ * from {@code SEEK_DATA}/{@code SEEK_HOLE}, each where the host filesystem supports it (see
+ * {@link HostFile}).
+ *
+ * <p>The virtual size is the file's size when it was opened and never changes while open. A
+ * writer holds an exclusive {@code flock} on the file, readers a shared one, so a second server or
+ * tool cannot open it for writing at the same time.
+ *
+ * <p><b>Usage</b> (the quantity thresholds watch) is defined as the larger of the file's size at
+ * open and the highest end offset written since open. Writes are confined to the virtual size, so
+ * this is always the file size: a raw file has no physical high-water mark that writes move, and
+ * therefore no allocations to report to an {@link io.tidemark.image.AllocationListener}.
+ */
+public final class RawFileDevice implements BlockDevice {
+
+    /** Chunk for writing zeroes when the range cannot be zeroed without data. */
+    private static final int ZERO_CHUNK = 1 << 20;
+    /**
+     * Ranges handed to the filesystem for punching or zeroing are aligned to this: the page and
+     * block size of the filesystems we run on, and a multiple of any block device's logical block.
+     */
+    private static final int HOST_BLOCK = 4096;
+    /** Reported as the preferred I/O size: writes of whole host blocks avoid read-modify-write. */
+    private static final int PREFERRED_BLOCK_SIZE = HOST_BLOCK;
+    /** Extents one {@link #extents} call returns at most; callers ask again for the rest. */
+    static final int MAX_EXTENTS = 1024;
+
+    private final Path path;
+    private final FileChannel channel;
+    private final HostFile host;
+    private final boolean readOnly;
+    private final long size;
+
+    private RawFileDevice(Path path, FileChannel channel, HostFile host, boolean readOnly, long size) {
+        this.path = path;
+        this.channel = channel;
+        this.host = host;
+        this.readOnly = readOnly;
+        this.size = size;
+    }
+
+    /**
+     * Opens an existing file; its current size becomes the device size.
+     *
+     * @throws FileSystemException when another opener holds a conflicting lock on the file
+     */
+    public static RawFileDevice open(Path path, boolean readOnly) throws IOException {
+        FileChannel channel = readOnly
+                ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        HostFile host = null;
+        try {
+            host = HostFile.open(path, !readOnly);
+            if (!host.tryLock(!readOnly)) {
+                throw new FileSystemException(path.toString(), null, readOnly
+                        ? "locked: another server or tool has it open for writing"
+                        : "locked: another server or tool has it open");
+            }
+            return new RawFileDevice(path, channel, host, readOnly, channel.size());
+        } catch (IOException | RuntimeException e) {
+            if (host != null) {
+                host.close();
+            }
+            channel.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a raw file of {@code size} bytes that is one hole, and opens it for writing.
+     *
+     * @throws FileAlreadyExistsException when {@code path} exists; it is left untouched
+     */
+    public static RawFileDevice create(Path path, long size) throws IOException {
+        if (size < 0) {
+            throw new IllegalArgumentException(path + ": negative size " + size);
+        }
+        try {
+            Files.createFile(path);
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException(path.toString(), null, "already exists");
+        }
+        setLength(path, size);
+        return open(path, false);
+    }
+
+    /**
+     * Grows a raw file to {@code newSize} bytes; the new tail is a hole and reads as zeroes. Takes
+     * the writer's lock first, so a file that is being served is refused.
+     *
+     * @throws IllegalArgumentException when {@code newSize} is smaller than the file
+     */
+    public static void grow(Path path, long newSize) throws IOException {
+        try (RawFileDevice device = open(path, false)) {
+            if (newSize < device.size()) {
+                throw new IllegalArgumentException(path + ": cannot shrink from " + device.size() + " to " + newSize
+                        + " bytes; only growing is supported");
+            }
+            setLength(path, newSize);
+        }
+    }
+
+    /** Sets the length with ftruncate, which extends a file by a hole rather than by data. */
+    private static void setLength(Path path, long size) throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(size);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** What the filesystem under the file supports. */
+    public HostFileCapabilities hostCapabilities() {
+        return host.capabilities();
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public DeviceCapabilities capabilities() {
+        HostFileCapabilities hostCaps = host.capabilities();
+        DeviceCapabilities caps = new DeviceCapabilities(false, hostCaps.punchHole(),
+                hostCaps.punchHole() || hostCaps.zeroRange(), hostCaps.seekData(), PREFERRED_BLOCK_SIZE);
+        return readOnly ? caps.asReadOnly() : caps;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        checkRange(offset, dst.remaining());
+        long position = offset;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, position);
+            if (n < 0) {
+                throw new EOFException(path + ": file shrank below " + size + " bytes; read at offset " + position + " hit its end");
+            }
+            position += n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        checkWritable();
+        checkRange(offset, src.remaining());
+        long position = offset;
+        while (src.hasRemaining()) {
+            position += channel.write(src, position);
+        }
+        if (fua) {
+            channel.force(true);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (!readOnly) {
+            channel.force(true);
+        }
+    }
+
+    /**
+     * Punches a hole; where the filesystem cannot, the data stays (NBD allows that). Partial host
+     * blocks at the edges are zeroed instead, so a trimmed range always reads as zeroes when
+     * {@link DeviceCapabilities#trim()} is set.
+     */
+    @Override
+    public void trim(long offset, long length, boolean fua) throws IOException {
+        checkWritable();
+        checkRange(offset, length);
+        long start = alignUp(offset);
+        long end = alignDown(offset + length);
+        if (start >= end) {
+            if (host.capabilities().punchHole()) {
+                writeZeroData(offset, length);
+            }
+        } else if (host.punchHole(start, end - start)) {
+            writeEdges(offset, length, start, end);
+        }
+        if (fua) {
+            channel.force(true);
+        }
+    }
+
+    /**
+     * Punches a hole when the range may become one, else zeroes it in the filesystem
+     * (ZERO_RANGE), else writes zeroes unless only a fast zero was asked for. Only whole host
+     * blocks go to the filesystem (block devices insist); partial blocks at the edges are written,
+     * which is quick enough to count as fast.
+     */
+    @Override
+    public void writeZeroes(long offset, long length, ZeroMode mode, boolean fua) throws IOException {
+        checkWritable();
+        checkRange(offset, length);
+        long start = alignUp(offset);
+        long end = alignDown(offset + length);
+        if (start >= end) {
+            writeZeroData(offset, length);
+        } else {
+            boolean done = mode.mayTrim() && host.punchHole(start, end - start);
+            if (!done) {
+                done = host.zeroRange(start, end - start);
+            }
+            if (!done) {
+                if (mode.fastOnly()) {
+                    throw new FastZeroUnsupportedException(
+                            path + ": cannot zero " + length + " bytes at offset " + offset + " without writing data");
+                }
+                writeZeroData(start, end - start);
+            }
+            writeEdges(offset, length, start, end);
+        }
+        if (fua) {
+            channel.force(true);
+        }
+    }
+
+    /** Holes as {@link ExtentType#HOLE}, everything else as {@link ExtentType#DATA}. */
+    @Override
+    public List<Extent> extents(long offset, long length) throws IOException {
+        checkRange(offset, length);
+        List<Extent> extents = new ArrayList<>();
+        long end = offset + length;
+        long position = offset;
+        while (position < end && extents.size() < MAX_EXTENTS) {
+            long data = host.nextData(position);
+            long runEnd;
+            ExtentType type;
+            if (data != position) {
+                // A hole up to the next data; none (-1) means holes to the end of the file.
+                type = ExtentType.HOLE;
+                runEnd = data < 0 ? end : Math.min(data, end);
+            } else {
+                long hole = host.nextHole(position);
+                type = ExtentType.DATA;
+                runEnd = hole < 0 ? end : Math.min(hole, end);
+            }
+            if (runEnd <= position) {
+                // The file changed under us (truncated); report the rest as data rather than loop.
+                type = ExtentType.DATA;
+                runEnd = end;
+            }
+            append(extents, new Extent(position, runEnd - position, type));
+            position = runEnd;
+        }
+        return extents;
+    }
+
+    @Override
+    public long usage() {
+        return size;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try (host) {
+            channel.close();
+        }
+    }
+
+    private static void append(List<Extent> extents, Extent next) {
+        if (!extents.isEmpty()) {
+            Extent last = extents.getLast();
+            if (last.type() == next.type() && last.end() == next.offset()) {
+                extents.set(extents.size() - 1, new Extent(last.offset(), last.length() + next.length(), last.type()));
+                return;
+            }
+        }
+        extents.add(next);
+    }
+
+    /** Zeroes the parts of {@code [offset, offset + length)} outside the aligned {@code [start, end)}. */
+    private void writeEdges(long offset, long length, long start, long end) throws IOException {
+        writeZeroData(offset, start - offset);
+        writeZeroData(end, offset + length - end);
+    }
+
+    private static long alignUp(long offset) {
+        return Math.ceilDiv(offset, HOST_BLOCK) * HOST_BLOCK;
+    }
+
+    private static long alignDown(long offset) {
+        return Math.floorDiv(offset, HOST_BLOCK) * HOST_BLOCK;
+    }
+
+    private void writeZeroData(long offset, long length) throws IOException {
+        if (length == 0) {
+            return;
+        }
+        ByteBuffer zeroes = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK, length));
+        long position = offset;
+        long end = offset + length;
+        while (position < end) {
+            zeroes.clear().limit((int) Math.min(zeroes.capacity(), end - position));
+            while (zeroes.hasRemaining()) {
+                position += channel.write(zeroes, position);
+            }
+        }
+    }
+
+    private void checkWritable() throws AccessDeniedException {
+        if (readOnly) {
+            throw new AccessDeniedException(path.toString(), null, "opened read-only");
+        }
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset > size - length) {
+            throw new IllegalArgumentException(
+                    path + ": range " + offset + "+" + length + " is outside the device of " + size + " bytes");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "raw:" + path;
+    }
+}

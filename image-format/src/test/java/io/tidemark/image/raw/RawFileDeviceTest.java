@@ -1,0 +1,341 @@
+package io.tidemark.image.raw;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tidemark.image.Extent;
+import io.tidemark.image.ExtentType;
+import io.tidemark.image.FastZeroUnsupportedException;
+import io.tidemark.image.ZeroMode;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RawFileDeviceTest {
+
+    private static final int K = 1024;
+    private static final int SIZE = 1 << 20;
+
+    @TempDir
+    Path dir;
+
+    private Path file(int size) throws IOException {
+        return Files.write(dir.resolve("disk.raw"), new byte[size]);
+    }
+
+    private static byte[] read(RawFileDevice device, long offset, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        device.read(offset, buf);
+        assertThat(buf.hasRemaining()).isFalse();
+        return buf.array();
+    }
+
+    @Test
+    void sizeIsTheFileSizeAndUsageTheSame() throws IOException {
+        try (RawFileDevice device = RawFileDevice.open(file(SIZE), false)) {
+            assertThat(device.size()).isEqualTo(SIZE);
+            assertThat(device.usage()).isEqualTo(SIZE);
+            device.write(SIZE - 10, ByteBuffer.wrap(new byte[10]), true);
+            assertThat(device.usage()).isEqualTo(SIZE);
+        }
+    }
+
+    @Test
+    void writesReadBackAndReachTheFile() throws IOException {
+        Path path = file(SIZE);
+        byte[] data = new byte[10_000];
+        new Random(42).nextBytes(data);
+        try (RawFileDevice device = RawFileDevice.open(path, false)) {
+            device.write(12_345, ByteBuffer.wrap(data), false);
+            device.flush();
+            assertThat(read(device, 12_345, data.length)).isEqualTo(data);
+        }
+        byte[] onDisk = Files.readAllBytes(path);
+        assertThat(Arrays.copyOfRange(onDisk, 12_345, 12_345 + data.length)).isEqualTo(data);
+        assertThat(onDisk).hasSize(SIZE);
+    }
+
+    @Test
+    void writeZeroesZeroesTheRange() throws IOException {
+        Path path = file(SIZE);
+        byte[] ones = new byte[300_000];
+        Arrays.fill(ones, (byte) 1);
+        try (RawFileDevice device = RawFileDevice.open(path, false)) {
+            device.write(0, ByteBuffer.wrap(ones), false);
+            device.writeZeroes(100, 250_000, ZeroMode.NO_HOLE, true);
+            byte[] back = read(device, 0, ones.length);
+            for (int i = 0; i < back.length; i++) {
+                byte expected = i >= 100 && i < 250_100 ? (byte) 0 : (byte) 1;
+                if (back[i] != expected) {
+                    throw new AssertionError("byte " + i + " is " + back[i] + ", expected " + expected);
+                }
+            }
+        }
+    }
+
+    @Test
+    void readOnlyRefusesEveryChange() throws IOException {
+        Path path = file(SIZE);
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            assertThat(device.capabilities().readOnly()).isTrue();
+            assertThatThrownBy(() -> device.write(0, ByteBuffer.allocate(1), false))
+                    .isInstanceOf(AccessDeniedException.class).hasMessageContaining("read-only");
+            assertThatThrownBy(() -> device.trim(0, 512, false)).isInstanceOf(AccessDeniedException.class);
+            assertThatThrownBy(() -> device.writeZeroes(0, 512, ZeroMode.MAY_TRIM, false))
+                    .isInstanceOf(AccessDeniedException.class);
+            device.flush();
+            assertThat(read(device, 0, 16)).containsOnly(0);
+        }
+    }
+
+    @Test
+    void rangesOutsideTheDeviceAreRefusedWithTheOffset() throws IOException {
+        try (RawFileDevice device = RawFileDevice.open(file(SIZE), false)) {
+            assertThatThrownBy(() -> device.read(SIZE - 1, ByteBuffer.allocate(2)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(String.valueOf(SIZE - 1));
+            assertThatThrownBy(() -> device.write(-1, ByteBuffer.allocate(1), false))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> device.writeZeroes(Long.MAX_VALUE, 1, ZeroMode.NO_HOLE, false))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void missingFileFailsNamingIt() {
+        Path missing = dir.resolve("nope.raw");
+        assertThatThrownBy(() -> RawFileDevice.open(missing, false)).hasMessageContaining("nope.raw");
+    }
+
+    @Test
+    void extentsFollowTheHolesOfASparseFile() throws IOException {
+        Path path = dir.resolve("sparse.raw");
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(SIZE);
+            file.seek(256 * K);
+            file.write(new byte[8 * K]);
+        }
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            assertThat(device.capabilities().extents()).isTrue();
+            assertThat(device.extents(0, SIZE)).containsExactly(
+                    new Extent(0, 256 * K, ExtentType.HOLE),
+                    new Extent(256 * K, 8 * K, ExtentType.DATA),
+                    new Extent(264 * K, SIZE - 264 * K, ExtentType.HOLE));
+            assertThat(device.extents(260 * K, 100 * K)).containsExactly(
+                    new Extent(260 * K, 4 * K, ExtentType.DATA),
+                    new Extent(264 * K, 96 * K, ExtentType.HOLE));
+            assertThat(device.extents(10, 20)).containsExactly(new Extent(10, 20, ExtentType.HOLE));
+            assertThat(device.extents(SIZE, 0)).isEmpty();
+        }
+    }
+
+    @Test
+    void trimPunchesAHole() throws IOException {
+        Path path = dataFile();
+        try (RawFileDevice device = RawFileDevice.open(path, false)) {
+            assertThat(device.capabilities().trim()).isTrue();
+            device.trim(64 * K, 128 * K, true);
+            assertThat(device.extents(0, SIZE)).containsExactly(
+                    new Extent(0, 64 * K, ExtentType.DATA),
+                    new Extent(64 * K, 128 * K, ExtentType.HOLE),
+                    new Extent(192 * K, SIZE - 192 * K, ExtentType.DATA));
+            assertThat(read(device, 64 * K, 128 * K)).containsOnly(0);
+            assertThat(read(device, 192 * K, 1)).containsOnly(1);
+        }
+    }
+
+    @Test
+    void unalignedTrimsAndZeroesPunchWholeBlocksAndZeroTheEdges() throws IOException {
+        try (RawFileDevice device = RawFileDevice.open(dataFile(), false)) {
+            device.trim(1000, 10_000, false);
+            device.writeZeroes(20 * K + 1, 3 * K, new ZeroMode(true, true), false);
+            assertThat(device.extents(0, 32 * K)).containsExactly(
+                    new Extent(0, 4 * K, ExtentType.DATA),
+                    new Extent(4 * K, 4 * K, ExtentType.HOLE),
+                    new Extent(8 * K, 24 * K, ExtentType.DATA));
+            byte[] back = read(device, 0, 32 * K);
+            for (int i = 0; i < back.length; i++) {
+                boolean zeroed = (i >= 1000 && i < 11_000) || (i >= 20 * K + 1 && i < 23 * K + 1);
+                if (back[i] != (zeroed ? 0 : 1)) {
+                    throw new AssertionError("byte " + i + " is " + back[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void zeroesThatMayTrimBecomeHolesAndFastZeroesWorkWithHoleSupport() throws IOException {
+        try (RawFileDevice device = RawFileDevice.open(dataFile(), false)) {
+            assertThat(device.capabilities().fastZero()).isTrue();
+            device.writeZeroes(0, 64 * K, new ZeroMode(true, true), false);
+            assertThat(device.extents(0, 64 * K)).containsExactly(new Extent(0, 64 * K, ExtentType.HOLE));
+            device.writeZeroes(128 * K, 64 * K, ZeroMode.NO_HOLE, true);
+            assertThat(read(device, 0, 64 * K)).containsOnly(0);
+            assertThat(read(device, 128 * K, 64 * K)).containsOnly(0);
+            assertThat(read(device, 64 * K, 64 * K)).containsOnly(1);
+        }
+    }
+
+    @Test
+    void withoutZeroRangeNoHoleZeroesAreWrittenAndFastOnesRefused() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        assertThat(Files.getFileStore(shm).type()).as("/dev/shm must be a tmpfs for this test").isEqualTo("tmpfs");
+        Path shmDir = Files.createTempDirectory(shm, "raw-test");
+        Path path = shmDir.resolve("disk.raw");
+        try {
+            byte[] ones = new byte[256 * K];
+            Arrays.fill(ones, (byte) 1);
+            Files.write(path, ones);
+            try (RawFileDevice device = RawFileDevice.open(path, false)) {
+                device.writeZeroes(0, 64 * K, ZeroMode.NO_HOLE, false);
+                assertThat(device.hostCapabilities().zeroRange()).isFalse();
+                assertThat(read(device, 0, 64 * K)).containsOnly(0);
+                assertThat(device.extents(0, 64 * K)).as("written zeroes are data")
+                        .containsExactly(new Extent(0, 64 * K, ExtentType.DATA));
+                assertThatThrownBy(() -> device.writeZeroes(64 * K, 4 * K, new ZeroMode(false, true), false))
+                        .isInstanceOf(FastZeroUnsupportedException.class).hasMessageContaining(String.valueOf(64 * K));
+                assertThat(read(device, 64 * K, 4 * K)).as("a refused fast zero changes nothing").containsOnly(1);
+                device.writeZeroes(64 * K, 4 * K, new ZeroMode(true, true), false);
+                assertThat(device.extents(64 * K, 4 * K)).containsExactly(new Extent(64 * K, 4 * K, ExtentType.HOLE));
+            }
+        } finally {
+            Files.deleteIfExists(path);
+            Files.delete(shmDir);
+        }
+    }
+
+    @Test
+    void aWriterExcludesEveryOtherOpenerAndReadersShare() throws IOException {
+        Path path = file(SIZE);
+        try (RawFileDevice writer = RawFileDevice.open(path, false)) {
+            assertThatThrownBy(() -> RawFileDevice.open(path, false))
+                    .isInstanceOf(FileSystemException.class).hasMessageContaining("disk.raw").hasMessageContaining("locked");
+            assertThatThrownBy(() -> RawFileDevice.open(path, true)).hasMessageContaining("locked");
+        }
+        try (RawFileDevice a = RawFileDevice.open(path, true); RawFileDevice b = RawFileDevice.open(path, true)) {
+            assertThat(a.size()).isEqualTo(b.size());
+            assertThatThrownBy(() -> RawFileDevice.open(path, false)).hasMessageContaining("locked");
+        }
+        RawFileDevice.open(path, false).close();
+    }
+
+    @Test
+    void extentsStopAfterTheLimitAndCoverFromTheStart() throws IOException {
+        int blocks = 2 * RawFileDevice.MAX_EXTENTS + 10;
+        Path path = dir.resolve("striped.raw");
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength((long) blocks * 2 * 4 * K);
+            for (int i = 0; i < blocks; i++) {
+                file.seek((long) i * 2 * 4 * K);
+                file.write(new byte[] {1});
+            }
+        }
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            List<Extent> extents = device.extents(0, device.size());
+            assertThat(extents).hasSize(RawFileDevice.MAX_EXTENTS);
+            long expected = 0;
+            for (Extent extent : extents) {
+                assertThat(extent.offset()).isEqualTo(expected);
+                assertThat(extent.length()).isEqualTo(4 * K);
+                expected = extent.end();
+            }
+        }
+    }
+
+    /** Random writes, trims and zeroes against a byte-array model; extents must agree with it. */
+    @Test
+    void randomOperationsMatchAModel() throws IOException {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        int size = 512 * K;
+        byte[] model = new byte[size];
+        Path path = dir.resolve("model.raw");
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(size);
+        }
+        try (RawFileDevice device = RawFileDevice.open(path, false)) {
+            for (int step = 0; step < 300; step++) {
+                int offset = random.nextInt(size);
+                int length = 1 + random.nextInt(Math.min(64 * K, size - offset));
+                switch (random.nextInt(4)) {
+                    case 0 -> {
+                        byte[] data = new byte[length];
+                        random.nextBytes(data);
+                        device.write(offset, ByteBuffer.wrap(data), random.nextBoolean());
+                        System.arraycopy(data, 0, model, offset, length);
+                    }
+                    case 1 -> {
+                        device.trim(offset, length, false);
+                        Arrays.fill(model, offset, offset + length, (byte) 0);
+                    }
+                    case 2 -> {
+                        device.writeZeroes(offset, length, new ZeroMode(random.nextBoolean(), false), false);
+                        Arrays.fill(model, offset, offset + length, (byte) 0);
+                    }
+                    default -> {
+                        byte[] actual = read(device, offset, length);
+                        if (!Arrays.equals(actual, 0, length, model, offset, offset + length)) {
+                            throw new AssertionError("seed " + seed + " step " + step + ": read at " + offset + " differs");
+                        }
+                    }
+                }
+            }
+            assertThat(read(device, 0, size)).as("seed " + seed).isEqualTo(model);
+            long covered = 0;
+            while (covered < size) {
+                for (Extent extent : device.extents(covered, size - covered)) {
+                    assertThat(extent.offset()).as("seed " + seed).isEqualTo(covered);
+                    if (extent.type() == ExtentType.HOLE) {
+                        for (long i = extent.offset(); i < extent.end(); i++) {
+                            if (model[(int) i] != 0) {
+                                throw new AssertionError("seed " + seed + ": hole at " + extent + " covers data at " + i);
+                            }
+                        }
+                    }
+                    covered = extent.end();
+                }
+            }
+        }
+    }
+
+    @Test
+    void createMakesAHoleAndRefusesExistingFiles() throws IOException {
+        Path path = dir.resolve("created.raw");
+        try (RawFileDevice device = RawFileDevice.create(path, 3 * SIZE)) {
+            assertThat(device.size()).isEqualTo(3 * SIZE);
+            assertThat(device.extents(0, 3 * SIZE)).containsExactly(new Extent(0, 3 * SIZE, ExtentType.HOLE));
+        }
+        Files.write(path, new byte[] {4});
+        assertThatThrownBy(() -> RawFileDevice.create(path, SIZE))
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class).hasMessageContaining("already exists");
+        assertThat(Files.readAllBytes(path)).containsExactly(4);
+    }
+
+    @Test
+    void growAddsAHoleAndRefusesToShrink() throws IOException {
+        Path path = dataFile();
+        RawFileDevice.grow(path, 2L * SIZE);
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            assertThat(device.size()).isEqualTo(2L * SIZE);
+            assertThat(device.extents(0, 2L * SIZE)).containsExactly(
+                    new Extent(0, SIZE, ExtentType.DATA), new Extent(SIZE, SIZE, ExtentType.HOLE));
+        }
+        assertThatThrownBy(() -> RawFileDevice.grow(path, SIZE)).hasMessageContaining("cannot shrink");
+        assertThat(Files.size(path)).isEqualTo(2L * SIZE);
+    }
+
+    /** A file of SIZE bytes, all 1. */
+    private Path dataFile() throws IOException {
+        byte[] ones = new byte[SIZE];
+        Arrays.fill(ones, (byte) 1);
+        return Files.write(dir.resolve("data.raw"), ones);
+    }
+}

@@ -1,0 +1,75 @@
+package io.tidemark.server.cli.image;
+
+import io.tidemark.image.ImageFiles;
+import io.tidemark.image.raw.RawFileDevice;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = "Check an image's metadata; exit 0 clean, 2 corrupt, 3 leaked space only.",
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:clean", "1:the check could not run", "2:corrupt", "3:leaked space only"})
+final class CheckCommand implements Callable<Integer> {
+
+    static final int EXIT_CORRUPT = 2;
+    static final int EXIT_LEAKS = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "PATH", description = "the image file (thin or raw)")
+    Path path;
+
+    @Option(names = "--repair", description = "release leaked space and mark the image clean")
+    boolean repair;
+
+    @Option(names = "--json", description = "print JSON")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        CheckReport report = switch (ImageFiles.kindOf(path)) {
+            case RAW -> rawCheck();
+            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+        };
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            JsonOutput.print(out, report);
+        } else {
+            printText(out, report);
+        }
+        return report.exitCode();
+    }
+
+    /** A raw file has no metadata that could be wrong; opening it proves it is readable. */
+    private CheckReport rawCheck() throws IOException {
+        try (RawFileDevice device = RawFileDevice.open(path, !repair)) {
+            return new CheckReport(path.toString(), FileFormat.RAW.label(), List.of(), List.of(), 0, false);
+        }
+    }
+
+    private static void printText(PrintWriter out, CheckReport report) {
+        for (String corruption : report.corruptions()) {
+            out.println("corrupt: " + corruption);
+        }
+        for (String leak : report.leaks()) {
+            out.println("leak: " + leak);
+        }
+        if (report.repaired()) {
+            out.println("repaired");
+        }
+        String verdict = switch (report.exitCode()) {
+            case 0 -> "no errors found";
+            case EXIT_CORRUPT -> report.corruptions().size() + " corruption(s) found";
+            default -> report.leaks().size() + " leak(s) of " + HumanSize.withBytes(report.leakedBytes()) + " found";
+        };
+        out.println(report.filename() + " (" + report.format() + "): " + verdict);
+    }
+}

@@ -1,0 +1,60 @@
+package io.tidemark.server.cli.image;
+
+import io.tidemark.image.ExtentWalk;
+import io.tidemark.image.ImageFiles;
+import io.tidemark.image.raw.RawFileDevice;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "map", mixinStandardHelpOptions = true,
+        description = "List an image's data, zero and hole extents (like qemu-img map).")
+final class MapCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "PATH", description = "the image file (thin or raw)")
+    Path path;
+
+    @Option(names = "--json", description = "print JSON in the shape of qemu-img map --output=json")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        List<MapEntry> entries = switch (ImageFiles.kindOf(path)) {
+            case RAW -> rawMap();
+            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+        };
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            JsonOutput.printLines(out, entries);
+        } else {
+            printText(out, entries);
+        }
+        return 0;
+    }
+
+    private List<MapEntry> rawMap() throws IOException {
+        List<MapEntry> entries = new ArrayList<>();
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            ExtentWalk.walk(device, extent -> entries.add(MapEntry.ofRaw(extent)));
+        }
+        return entries;
+    }
+
+    private static void printText(PrintWriter out, List<MapEntry> entries) {
+        out.printf("%-20s %-20s %-5s %s%n", "start", "length", "type", "offset");
+        for (MapEntry entry : entries) {
+            out.printf("%-20d %-20d %-5s %s%n", entry.start(), entry.length(), entry.kind(),
+                    entry.offset() == null ? "-" : entry.offset().toString());
+        }
+    }
+}
