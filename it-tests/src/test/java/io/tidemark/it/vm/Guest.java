@@ -125,8 +125,7 @@ final class Guest {
         }
         Path initrd = initramfs.pack(initScript(initramfs.moduleNames()), workDir.resolve("initrd.gz"));
 
-        Files.createDirectories(LOG_DIR);
-        Path console = LOG_DIR.resolve(scenario + ".console.log");
+        Path console = logFile(scenario + ".console.log");
         List<String> command = new ArrayList<>(List.of(
                 QEMU.toString(), "-accel", "tcg", "-m", Integer.toString(MEMORY_MIB),
                 "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
@@ -154,6 +153,11 @@ final class Guest {
             throw run.failure("QEMU was killed after the " + timeout.toSeconds() + " s timeout");
         }
         return run;
+    }
+
+    /** A file in target/vm-logs, where consoles and server logs stay for the failure report. */
+    static Path logFile(String name) throws IOException {
+        return Files.createDirectories(LOG_DIR).resolve(name);
     }
 
     /** Generated variables, the shared prologue, the scenario as a function, and the power-off epilogue. */

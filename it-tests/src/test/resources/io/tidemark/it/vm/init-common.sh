@@ -56,10 +56,19 @@ phase() {
 }
 
 # Writes $2 MiB of random bytes to file $1 and records the file's checksum in /tmp/manifest.
-# The checksum is taken while the file is still in the page cache, before any of it is read
-# back from the disk; busybox dd with 1 MiB blocks is far faster under TCG than a pipe through tee.
+# conv=fsync makes a failed write fail dd itself instead of surfacing later, or never. The
+# checksum is taken while the file is still in the page cache, before any of it is read back
+# from the disk; busybox dd with 1 MiB blocks is far faster under TCG than a pipe through tee.
 write_random_file() {
-  dd if=/dev/urandom of="$1" bs=1M count="$2" iflag=fullblock 2>/dev/null
+  dd if=/dev/urandom of="$1" bs=1M count="$2" iflag=fullblock conv=fsync 2>/tmp/dd.err || {
+    cat /tmp/dd.err >&2
+    return 1
+  }
   [ "$(stat -c %s "$1")" -eq $(($2 * 1048576)) ]
   md5sum "$1" >> /tmp/manifest
+}
+
+# Kernel log lines that report a failed block I/O or a file system error.
+count_io_errors() {
+  dmesg | grep -c -i -e 'I/O error' -e 'EXT4-fs error' -e 'Buffer I/O' || true
 }
