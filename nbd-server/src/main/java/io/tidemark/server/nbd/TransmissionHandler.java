@@ -1,0 +1,208 @@
+package io.tidemark.server.nbd;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.tidemark.image.FastZeroUnsupportedException;
+import io.tidemark.server.protocol.NbdProtocol.Command;
+import io.tidemark.server.protocol.NbdProtocol.Error;
+import io.tidemark.server.protocol.Reply;
+import io.tidemark.server.protocol.Request;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transmission phase of one connection. Each request is validated on the event loop, run
+ * on the I/O executor, and its reply written as soon as it is ready, so replies leave out of
+ * order. Requests beyond the connection's in-flight limits wait in arrival order, and the
+ * socket is not read while anything waits: a client cannot make us hold more than the limits
+ * (plus what one socket read already decoded).
+ *
+ * <p>All fields are touched only on the channel's event loop; the I/O thread only builds a
+ * reply and writes it, and the write's listener runs back on the event loop.
+ */
+final class TransmissionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(TransmissionHandler.class);
+
+    /** Fired down the pipeline when the server starts a graceful shutdown. */
+    static final Object SHUTDOWN_EVENT = new Object() {
+        @Override
+        public String toString() {
+            return "SHUTDOWN_EVENT";
+        }
+    };
+
+    private final ServerContext server;
+    private final NegotiatedSession session;
+    private final ArrayDeque<Request> waiting = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private CommandExecutor commands;
+    private long bytesInFlight;
+    private int requestsInFlight;
+    private boolean disconnecting;
+    private boolean dispatching;
+
+    TransmissionHandler(ServerContext server, NegotiatedSession session) {
+        this.server = server;
+        this.session = session;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.commands = new CommandExecutor(session, ctx.alloc());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Request r)) {
+            ReferenceCountUtil.release(msg);
+            throw new IllegalStateException("unexpected message in transmission: " + msg);
+        }
+        if (disconnecting) {
+            log.debug("{}: {} after NBD_CMD_DISC ignored", Peer.of(ctx.channel()), r);
+            r.releasePayload();
+            return;
+        }
+        if (r.command() == Command.DISC) {
+            log.debug("{}: NBD_CMD_DISC with {} requests in flight", Peer.of(ctx.channel()),
+                    requestsInFlight + waiting.size());
+            disconnecting = true;
+            ctx.channel().config().setAutoRead(false);
+            closeWhenIdle();
+            return;
+        }
+        waiting.add(r);
+        dispatchWaiting();
+        updateAutoRead();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == SHUTDOWN_EVENT) {
+            closeWhenIdle();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    /** Bytes a request holds while it is served: its WRITE payload or its READ reply. */
+    private static long cost(Request r) {
+        return r.command() == Command.READ ? r.length() : r.payload() == null ? 0 : r.payload().readableBytes();
+    }
+
+    private void dispatchWaiting() {
+        if (dispatching) {
+            return; // a reply completed inline while we were dispatching; the outer loop goes on
+        }
+        dispatching = true;
+        try {
+            ConnectionLimits limits = server.limits();
+            while (!waiting.isEmpty()) {
+                Request r = waiting.peek();
+                long cost = cost(r);
+                boolean full = requestsInFlight >= limits.maxRequestsInFlight()
+                        || bytesInFlight + cost > limits.maxBytesInFlight();
+                if (full && requestsInFlight > 0) {
+                    break;
+                }
+                waiting.poll();
+                start(r, cost);
+            }
+        } finally {
+            dispatching = false;
+        }
+    }
+
+    private void start(Request r, long cost) {
+        requestsInFlight++;
+        bytesInFlight += cost;
+        try {
+            if (server.shutdown().isShuttingDown()) {
+                throw new RequestRejected(Error.ESHUTDOWN, "server is shutting down");
+            }
+            RequestValidator.validate(r, session);
+            server.ioExecutor().execute(() -> run(r, cost));
+        } catch (RequestRejected | RejectedExecutionException e) {
+            r.releasePayload();
+            send(failure(r, e), cost);
+        }
+    }
+
+    /** Runs on an I/O thread. */
+    private void run(Request r, long cost) {
+        Reply reply;
+        try {
+            reply = commands.execute(r);
+        } catch (Exception e) {
+            reply = failure(r, e);
+        } finally {
+            r.releasePayload();
+        }
+        send(reply, cost);
+    }
+
+    private void send(Reply reply, long cost) {
+        ctx.writeAndFlush(reply).addListener((ChannelFuture f) -> completed(f, cost));
+    }
+
+    /** Logs why a request failed, then builds the error reply with the NBD code for it. */
+    private Reply failure(Request r, Exception cause) {
+        if (cause instanceof RequestRejected || cause instanceof FastZeroUnsupportedException) {
+            log.debug("{}: {} refused: {}", Peer.of(ctx.channel()), r, cause.getMessage());
+        } else {
+            log.warn("{}: {} on export '{}' failed: {}", Peer.of(ctx.channel()), r, session.export().name(),
+                    cause.toString());
+        }
+        int error = NbdErrors.toNbdError(cause);
+        String message = cause.getMessage() == null ? Error.name(error) : cause.getMessage();
+        return commands.error(r, error, message);
+    }
+
+    private void completed(ChannelFuture write, long cost) {
+        requestsInFlight--;
+        bytesInFlight -= cost;
+        if (!write.isSuccess()) {
+            log.debug("{}: reply not sent: {}", Peer.of(ctx.channel()), write.cause().toString());
+        }
+        dispatchWaiting();
+        updateAutoRead();
+        closeWhenIdle();
+    }
+
+    private void updateAutoRead() {
+        ConnectionLimits limits = server.limits();
+        boolean full = !waiting.isEmpty()
+                || bytesInFlight >= limits.maxBytesInFlight()
+                || requestsInFlight >= limits.maxRequestsInFlight();
+        boolean read = !disconnecting && !full;
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    /** After NBD_CMD_DISC, or while the server shuts down, close once every request is answered. */
+    private void closeWhenIdle() {
+        boolean ending = disconnecting || server.shutdown().isShuttingDown();
+        if (ending && requestsInFlight == 0 && waiting.isEmpty() && ctx.channel().isOpen()) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        waiting.forEach(Request::releasePayload);
+        waiting.clear();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ConnectionErrors.log(log, ctx, cause);
+        ctx.close();
+    }
+}

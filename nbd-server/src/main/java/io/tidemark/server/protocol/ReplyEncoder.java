@@ -1,0 +1,99 @@
+package io.tidemark.server.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageEncoder;
+import io.tidemark.server.protocol.NbdProtocol.Magic;
+import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Writes {@link Reply} records. Headers of one reply share one small buffer; data buffers are
+ * passed through untouched so the socket writes them with a gathering write, without a copy.
+ */
+public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
+
+    private static final int SIMPLE_HEADER_LENGTH = 16;
+    private static final int CHUNK_HEADER_LENGTH = 20;
+
+    public ReplyEncoder() {
+        super(Reply.class);
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, Reply msg, List<Object> out) {
+        switch (msg) {
+            case Reply.Simple s -> {
+                ByteBuf header = ctx.alloc().directBuffer(SIMPLE_HEADER_LENGTH);
+                header.writeInt(Magic.SIMPLE_REPLY);
+                header.writeInt(s.error());
+                header.writeLong(s.cookie());
+                out.add(header);
+                if (s.data() != null) {
+                    out.add(s.data());
+                }
+            }
+            case Reply.Structured r -> encodeStructured(ctx, r, out);
+        }
+    }
+
+    private static void encodeStructured(ChannelHandlerContext ctx, Reply.Structured reply, List<Object> out) {
+        List<Reply.Chunk> chunks = reply.chunks();
+        ByteBuf headers = null;
+        for (int i = 0; i < chunks.size(); i++) {
+            Reply.Chunk chunk = chunks.get(i);
+            if (headers == null) {
+                headers = ctx.alloc().directBuffer(64);
+            }
+            headers.writeInt(Magic.STRUCTURED_REPLY);
+            headers.writeShort(i == chunks.size() - 1 ? ReplyChunk.FLAG_DONE : 0);
+            headers.writeShort(chunk.type());
+            headers.writeLong(reply.cookie());
+            switch (chunk) {
+                case Reply.None n -> headers.writeInt(0);
+                case Reply.OffsetData d -> {
+                    headers.writeInt(Long.BYTES + d.data().readableBytes());
+                    headers.writeLong(d.offset());
+                    out.add(headers);
+                    out.add(d.data());
+                    headers = null;
+                }
+                case Reply.OffsetHole h -> {
+                    headers.writeInt(Long.BYTES + Integer.BYTES);
+                    headers.writeLong(h.offset());
+                    headers.writeInt(h.length());
+                }
+                case Reply.BlockStatus b -> {
+                    headers.writeInt(Integer.BYTES + 2 * Integer.BYTES * b.descriptors().size());
+                    headers.writeInt(b.contextId());
+                    for (Reply.StatusDescriptor descriptor : b.descriptors()) {
+                        headers.writeInt(descriptor.length());
+                        headers.writeInt(descriptor.flags());
+                    }
+                }
+                case Reply.Error e -> {
+                    String message = truncate(e.message());
+                    int messageLength = ByteBufUtil.utf8Bytes(message);
+                    headers.writeInt(Integer.BYTES + Short.BYTES + messageLength);
+                    headers.writeInt(e.error());
+                    headers.writeShort(messageLength);
+                    headers.writeCharSequence(message, StandardCharsets.UTF_8);
+                }
+            }
+        }
+        if (headers != null) {
+            out.add(headers);
+        }
+    }
+
+    /** Error messages are strings, bounded like every string by {@link ProtocolLimits#MAX_STRING} bytes. */
+    private static String truncate(String message) {
+        String m = message;
+        while (ByteBufUtil.utf8Bytes(m) > ProtocolLimits.MAX_STRING) {
+            m = m.substring(0, m.length() / 2);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,396 @@
+package io.tidemark.server.nbd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.tidemark.image.DeviceCapabilities;
+import io.tidemark.image.NoSpaceException;
+import io.tidemark.server.nbd.NbdTestClient.ChunkView;
+import io.tidemark.server.nbd.NbdTestClient.SimpleReplyView;
+import io.tidemark.server.protocol.NbdProtocol.Command;
+import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
+import io.tidemark.server.protocol.NbdProtocol.Error;
+import io.tidemark.server.protocol.NbdProtocol.MetaContext;
+import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
+import io.tidemark.server.protocol.ProtocolLimits;
+import io.tidemark.server.protocol.Wire;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class TransmissionHandlerTest {
+
+    private static final int SIZE = 1 << 20;
+    private static final int B = MemoryDevice.BLOCK;
+
+    private final MemoryDevice device = new MemoryDevice(SIZE);
+    private final MemoryDevice readOnlyDevice = new MemoryDevice(SIZE, new DeviceCapabilities(true, false, false, true, 4096));
+    private EmbeddedConnection connection;
+
+    private NbdTestClient connect(boolean structured, ConnectionLimits limits) throws IOException {
+        connection = new EmbeddedConnection(new ExportRegistry(List.of(new Export("disk", "", device),
+                new Export("ro", "", readOnlyDevice))), limits);
+        NbdTestClient client = connection.client();
+        client.handshake("disk", structured, structured);
+        return client;
+    }
+
+    private NbdTestClient connect(boolean structured) throws IOException {
+        return connect(structured, ConnectionLimits.DEFAULT);
+    }
+
+    private static byte[] pattern(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return b;
+    }
+
+    private static int errorOf(ChunkView chunk) {
+        assertThat(chunk.type()).isEqualTo(ReplyChunk.ERROR);
+        assertThat(chunk.done()).isTrue();
+        return chunk.buf().getInt(0);
+    }
+
+    private static String messageOf(ChunkView chunk) {
+        ByteBuf p = chunk.buf();
+        p.skipBytes(4);
+        int length = p.readUnsignedShort();
+        return p.readCharSequence(length, java.nio.charset.StandardCharsets.UTF_8).toString();
+    }
+
+    @AfterEach
+    void releaseWhatTheTestDidNotRead() {
+        if (connection != null) {
+            connection.channel.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void writeThenReadBackWithSimpleReplies() throws Exception {
+        NbdTestClient client = connect(false);
+        byte[] data = pattern(3 * B + 17, 1);
+        client.write(CommandFlags.FUA, 1, 1000, data);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        assertThat(device.fuaWrites.get()).isEqualTo(1);
+        client.request(0, Command.READ, 2, 1000, data.length);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+        assertThat(client.readData(data.length)).isEqualTo(data);
+    }
+
+    @Test
+    void structuredReadSendsHolesAsHoleChunks() throws Exception {
+        NbdTestClient client = connect(true);
+        int run = CommandExecutor.SPARSE_READ_MINIMUM;
+        client.write(0, 1, run, pattern(run, 2));
+        client.write(0, 2, 3 * run, pattern(run, 3));
+        client.readSimpleReply();
+        client.readSimpleReply();
+        client.request(0, Command.READ, 3, 0, 5 * run);
+        List<ChunkView> chunks = client.readStructuredReply(3);
+        assertThat(chunks).extracting(ChunkView::type).containsExactly(ReplyChunk.OFFSET_HOLE, ReplyChunk.OFFSET_DATA,
+                ReplyChunk.OFFSET_HOLE, ReplyChunk.OFFSET_DATA, ReplyChunk.OFFSET_HOLE);
+        assertThat(chunks.get(0).buf().getInt(8)).isEqualTo(run);
+        assertThat(chunks.subList(0, 4)).noneMatch(ChunkView::done);
+        assertThat(NbdTestClient.reassemble(chunks, 0, 5 * run)).isEqualTo(device.bytes(0, 5 * run));
+    }
+
+    @Test
+    void shortStructuredReadIsOneDataChunk() throws Exception {
+        NbdTestClient client = connect(true);
+        client.write(0, 1, B, pattern(B, 9));
+        client.readSimpleReply();
+        client.request(0, Command.READ, 2, 0, 3 * B);
+        List<ChunkView> chunks = client.readStructuredReply(2);
+        assertThat(chunks).extracting(ChunkView::type).containsExactly(ReplyChunk.OFFSET_DATA);
+        assertThat(NbdTestClient.reassemble(chunks, 0, 3 * B)).isEqualTo(device.bytes(0, 3 * B));
+    }
+
+    @Test
+    void dontFragmentReadsAsOneDataChunkWithTheZeroesIn() throws Exception {
+        NbdTestClient client = connect(true);
+        int length = 4 * CommandExecutor.SPARSE_READ_MINIMUM;
+        client.write(0, 1, B, pattern(10, 4));
+        client.readSimpleReply();
+        client.request(CommandFlags.DF, Command.READ, 2, 0, length);
+        List<ChunkView> chunks = client.readStructuredReply(2);
+        assertThat(chunks).extracting(ChunkView::type).containsExactly(ReplyChunk.OFFSET_DATA);
+        assertThat(NbdTestClient.reassemble(chunks, 0, length)).isEqualTo(device.bytes(0, length));
+    }
+
+    @Test
+    void flushTrimZeroesAndCacheReachTheDevice() throws Exception {
+        NbdTestClient client = connect(true);
+        client.write(0, 1, 0, pattern(4 * B, 5));
+        client.readSimpleReply();
+        client.request(0, Command.FLUSH, 2, 0, 0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+        assertThat(device.flushes.get()).isEqualTo(1);
+        client.request(0, Command.TRIM, 3, 0, B);
+        client.request(CommandFlags.NO_HOLE, Command.WRITE_ZEROES, 4, B, B);
+        client.request(CommandFlags.FUA, Command.WRITE_ZEROES, 5, 2 * B, B);
+        client.request(0, Command.CACHE, 6, 0, B);
+        for (long cookie = 3; cookie <= 6; cookie++) {
+            assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, cookie));
+        }
+        assertThat(device.caches.get()).isEqualTo(1);
+        assertThat(device.bytes(0, 3 * B)).containsOnly(0);
+        client.request(0, Command.BLOCK_STATUS, 7, 0, 4 * B);
+        ByteBuf status = client.readStructuredReply(7).getFirst().buf();
+        assertThat(status.readInt()).isEqualTo(HandshakeHandler.BASE_ALLOCATION_ID);
+        int hole = MetaContext.STATE_HOLE | MetaContext.STATE_ZERO;
+        assertThat(List.of(status.readInt(), status.readInt(), status.readInt(), status.readInt(), status.readInt(),
+                status.readInt(), status.readInt(), status.readInt()))
+                .containsExactly(B, hole, B, MetaContext.STATE_ZERO, B, hole, B, 0);
+        assertThat(status.isReadable()).isFalse();
+    }
+
+    @Test
+    void fastZeroTheDeviceCannotDoIsNotSupported() throws Exception {
+        NbdTestClient client = connect(true);
+        client.request(CommandFlags.FAST_ZERO | CommandFlags.NO_HOLE, Command.WRITE_ZEROES, 1, 0, B);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.ENOTSUP);
+        client.request(CommandFlags.FAST_ZERO, Command.WRITE_ZEROES, 2, 0, B);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+    }
+
+    @Test
+    void blockStatusMergesRunsAndHonoursReqOne() throws Exception {
+        NbdTestClient client = connect(true);
+        client.write(0, 1, 2 * B, pattern(3 * B, 6));
+        client.readSimpleReply();
+        client.request(0, Command.BLOCK_STATUS, 2, 0, 8 * B);
+        ByteBuf all = client.readStructuredReply(2).getFirst().buf().skipBytes(4);
+        int hole = MetaContext.STATE_HOLE | MetaContext.STATE_ZERO;
+        assertThat(List.of(all.readInt(), all.readInt(), all.readInt(), all.readInt(), all.readInt(), all.readInt()))
+                .containsExactly(2 * B, hole, 3 * B, 0, 3 * B, hole);
+        client.request(CommandFlags.REQ_ONE, Command.BLOCK_STATUS, 3, B, B / 2);
+        ByteBuf one = client.readStructuredReply(3).getFirst().buf().skipBytes(4);
+        assertThat(List.of(one.readInt(), one.readInt())).containsExactly(B / 2, hole);
+        assertThat(one.isReadable()).isFalse();
+        // the final extent of the device, unaligned length: progress, never zero
+        client.request(0, Command.BLOCK_STATUS, 4, SIZE - 1, 1);
+        ByteBuf last = client.readStructuredReply(4).getFirst().buf().skipBytes(4);
+        assertThat(last.readInt()).isEqualTo(1);
+    }
+
+    @Test
+    void blockStatusErrors() throws Exception {
+        NbdTestClient client = connect(true);
+        client.request(0, Command.BLOCK_STATUS, 1, 0, 0);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
+        client.request(0, Command.BLOCK_STATUS, 2, SIZE - B, 2 * B);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
+    }
+
+    @Test
+    void outOfRangeRequestsGetTheSpecsErrorsAndTheConnectionLives() throws Exception {
+        NbdTestClient client = connect(true);
+        client.request(0, Command.READ, 1, SIZE - 1, 2);
+        ChunkView read = client.readChunk();
+        assertThat(errorOf(read)).isEqualTo(Error.EINVAL);
+        assertThat(messageOf(read)).contains("beyond the export size");
+        client.write(0, 2, SIZE - 1, new byte[2]);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.ENOSPC);
+        client.request(0, Command.WRITE_ZEROES, 3, SIZE, 1);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.ENOSPC);
+        client.request(0, Command.TRIM, 4, -1L, 1);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
+        client.request(0, Command.FLUSH, 5, 1, 0);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
+        client.request(0, Command.READ, 6, 0, ProtocolLimits.MAX_PAYLOAD + 1L);
+        assertThat(errorOf(client.readChunk())).as("too long for one reply: retry smaller").isEqualTo(Error.EOVERFLOW);
+        client.request(0, Command.READ, 7, 0, 4);
+        assertThat(NbdTestClient.reassemble(client.readStructuredReply(7), 0, 4)).containsOnly(0);
+    }
+
+    @Test
+    void readErrorWithSimpleRepliesSendsNoPayload() throws Exception {
+        NbdTestClient client = connect(false);
+        client.request(0, Command.READ, 1, SIZE, 512);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 1));
+        client.request(0, Command.READ, 3, 0, ProtocolLimits.MAX_PAYLOAD + 1L);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 3));
+        client.request(0, Command.FLUSH, 2, 0, 0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+    }
+
+    @Test
+    void unknownCommandsAndFlagsAreInvalid() throws Exception {
+        NbdTestClient client = connect(true);
+        client.request(0, 0x42, 1, 0, 0);
+        ChunkView unknown = client.readChunk();
+        assertThat(errorOf(unknown)).isEqualTo(Error.EINVAL);
+        assertThat(messageOf(unknown)).contains("unknown command unknown (0x42)");
+        client.write(CommandFlags.DF, 2, 0, new byte[8]);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
+        client.request(CommandFlags.REQ_ONE, Command.READ, 3, 0, 8);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
+        client.request(0x100, Command.FLUSH, 4, 0, 0);
+        assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
+        assertThat(device.bytes(0, 8)).containsOnly(0);
+    }
+
+    @Test
+    void fastZeroIsInvalidWhereNotAdvertised() throws Exception {
+        MemoryDevice slow = new MemoryDevice(SIZE, new DeviceCapabilities(false, true, false, true, 4096));
+        connection = new EmbeddedConnection(new Export("slow", "", slow));
+        NbdTestClient client = connection.client();
+        client.handshake("slow", false, false);
+        client.request(CommandFlags.FAST_ZERO, Command.WRITE_ZEROES, 1, 0, B);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 1));
+    }
+
+    @Test
+    void writesToAReadOnlyExportArePermissionErrorsAndTheirPayloadIsConsumed() throws Exception {
+        connection = new EmbeddedConnection(new Export("ro", "", readOnlyDevice));
+        NbdTestClient client = connection.client();
+        client.handshake("ro", false, false);
+        client.write(0, 1, 0, pattern(B, 7));
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EPERM, 1));
+        client.request(0, Command.TRIM, 2, 0, B);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EPERM, 2));
+        client.request(0, Command.WRITE_ZEROES, 3, 0, B);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EPERM, 3));
+        client.request(0, Command.READ, 4, 0, 4);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 4));
+        assertThat(client.readData(4)).containsOnly(0);
+    }
+
+    @Test
+    void writeLargerThanTheMaximumPayloadIsConsumedAndRefused() throws Exception {
+        NbdTestClient client = connect(false);
+        int length = ProtocolLimits.MAX_PAYLOAD + 1;
+        connection.send(Wire.of().request(0, Command.WRITE, 1, 0, length).toArray());
+        byte[] chunk = new byte[1 << 20];
+        for (int left = length; left > 0; left -= chunk.length) {
+            connection.send(Arrays.copyOf(chunk, Math.min(chunk.length, left)));
+        }
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 1));
+        client.request(0, Command.FLUSH, 2, 0, 0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+    }
+
+    @Test
+    void deviceFailuresMapToNbdErrors() throws Exception {
+        NbdTestClient client = connect(false);
+        device.nextFailure.set(new NoSpaceException("quota reached"));
+        client.write(0, 1, 0, new byte[512]);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.ENOSPC, 1));
+        device.nextFailure.set(new IOException("No space left on device"));
+        client.write(0, 2, 0, new byte[512]);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.ENOSPC, 2));
+        device.nextFailure.set(new IOException("Input/output error"));
+        client.request(0, Command.READ, 3, 0, 512);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EIO, 3));
+        device.nextFailure.set(new IOException("disk on fire"));
+        client.request(0, Command.FLUSH, 4, 0, 0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EIO, 4));
+        assertThat(connection.pendingBytes()).isZero();
+    }
+
+    @Test
+    void repliesLeaveInTheOrderRequestsFinish() throws Exception {
+        NbdTestClient client = connect(false);
+        connection.queueIo();
+        client.request(0, Command.READ, 1, 0, 8);
+        client.request(0, Command.FLUSH, 2, 0, 0);
+        client.request(0, Command.READ, 3, 8, 8);
+        assertThat(connection.queuedIoCount()).isEqualTo(3);
+        connection.runQueuedIo(2);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 3));
+        client.readData(8);
+        connection.runQueuedIo(1);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+        connection.runQueuedIo(0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+    }
+
+    @Test
+    void disconnectFinishesInFlightRequestsThenCloses() throws Exception {
+        NbdTestClient client = connect(false);
+        connection.queueIo();
+        client.write(0, 1, 0, pattern(512, 8));
+        client.request(0, Command.DISC, 2, 0, 0);
+        client.request(0, Command.READ, 3, 0, 512); // sent after DISC: ignored
+        assertThat(connection.channel.isOpen()).isTrue();
+        assertThat(connection.queuedIoCount()).isEqualTo(1);
+        connection.runQueuedIo(0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        assertThat(connection.pendingBytes()).isZero();
+        assertThat(connection.channel.isOpen()).isFalse();
+        assertThat(device.bytes(0, 512)).isEqualTo(pattern(512, 8));
+    }
+
+    @Test
+    void shutdownAnswersNewRequestsWithEshutdownAndClosesWhenIdle() throws Exception {
+        NbdTestClient client = connect(false);
+        connection.queueIo();
+        client.request(0, Command.READ, 1, 0, 8);
+        connection.shutdown.begin();
+        connection.channel.pipeline().fireUserEventTriggered(TransmissionHandler.SHUTDOWN_EVENT);
+        client.request(0, Command.READ, 2, 0, 8);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.ESHUTDOWN, 2));
+        assertThat(connection.channel.isOpen()).isTrue();
+        connection.runQueuedIo(0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        client.readData(8);
+        assertThat(connection.channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void badRequestMagicCloses() throws Exception {
+        connect(false);
+        connection.send(Wire.of().u32(0x12560953).u16(0).u16(0).u64(1).u64(0).u32(0).toArray());
+        assertThat(connection.channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void inFlightLimitsStopReadingAndResume() throws Exception {
+        ConnectionLimits limits = new ConnectionLimits(ProtocolLimits.MAX_PAYLOAD, 2, Duration.ofSeconds(30));
+        NbdTestClient client = connect(false, limits);
+        connection.queueIo();
+        for (int cookie = 1; cookie <= 5; cookie++) {
+            client.request(0, Command.READ, cookie, 0, 8);
+        }
+        assertThat(connection.queuedIoCount()).isEqualTo(2);
+        assertThat(connection.channel.config().isAutoRead()).isFalse();
+        List<Long> cookies = new ArrayList<>();
+        while (connection.queuedIoCount() > 0) {
+            connection.runQueuedIo(0);
+            SimpleReplyView reply = client.readSimpleReply();
+            client.readData(8);
+            cookies.add(reply.cookie());
+        }
+        assertThat(cookies).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(connection.channel.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void readsBeyondTheByteLimitWaitForEarlierOnes() throws Exception {
+        ConnectionLimits limits = new ConnectionLimits(SIZE, 100, Duration.ofSeconds(30));
+        NbdTestClient client = connect(false, limits);
+        connection.queueIo();
+        int length = 3 * SIZE / 4;
+        client.request(0, Command.READ, 1, 0, length);
+        client.request(0, Command.READ, 2, 0, length);
+        client.request(0, Command.FLUSH, 3, 0, 0);
+        assertThat(connection.queuedIoCount()).as("the second read waits, and the flush behind it").isEqualTo(1);
+        assertThat(connection.channel.config().isAutoRead()).isFalse();
+        connection.runQueuedIo(0);
+        assertThat(client.readSimpleReply().cookie()).isEqualTo(1);
+        client.readData(length);
+        assertThat(connection.queuedIoCount()).isEqualTo(2);
+        connection.runQueuedIo(0);
+        connection.runQueuedIo(0);
+        assertThat(client.readSimpleReply().cookie()).isEqualTo(2);
+        client.readData(length);
+        assertThat(client.readSimpleReply().cookie()).isEqualTo(3);
+        assertThat(connection.channel.config().isAutoRead()).isTrue();
+    }
+}

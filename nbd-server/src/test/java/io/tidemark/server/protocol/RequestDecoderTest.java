@@ -1,0 +1,61 @@
+package io.tidemark.server.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.tidemark.server.protocol.NbdProtocol.Command;
+import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RequestDecoderTest {
+
+    @Test
+    void decodesRequestsWithAndWithoutPayloadAtEverySplit() {
+        byte[] data = {10, 20, 30, 40, 50};
+        byte[] bytes = Wire.of()
+                .request(0, Command.READ, 1, 4096, 512)
+                .request(CommandFlags.FUA, Command.WRITE, 2, 8, data.length).bytes(data)
+                .request(0, Command.FLUSH, 3, 0, 0)
+                .request(0, Command.WRITE, 4, 0, 0)
+                .request(CommandFlags.REQ_ONE, Command.BLOCK_STATUS, -1L, 0, 0xffffffffL)
+                .request(0, 0x77, 5, 1, 1)
+                .request(0, Command.DISC, 6, 0, 0)
+                .toArray();
+        List<Object> expected = List.of(
+                new Request(0, Command.READ, 1, 4096, 512, null),
+                new Request(CommandFlags.FUA, Command.WRITE, 2, 8, 5, Unpooled.wrappedBuffer(data)),
+                new Request(0, Command.FLUSH, 3, 0, 0, null),
+                new Request(0, Command.WRITE, 4, 0, 0, Unpooled.EMPTY_BUFFER),
+                new Request(CommandFlags.REQ_ONE, Command.BLOCK_STATUS, -1L, 0, 0xffffffffL, null),
+                new Request(0, 0x77, 5, 1, 1, null),
+                new Request(0, Command.DISC, 6, 0, 0, null));
+        SplitFeeder.assertDecodesAtEverySplit(RequestDecoder::new, bytes, expected);
+    }
+
+    @Test
+    void writeLongerThanTheLimitIsConsumedButNotBuffered() {
+        long length = ProtocolLimits.MAX_PAYLOAD + 1L;
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder());
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 7, 0, length).toArray()));
+        byte[] chunk = new byte[1 << 20];
+        for (long left = length; left > 0; left -= chunk.length) {
+            channel.writeInbound(Unpooled.wrappedBuffer(chunk, 0, (int) Math.min(chunk.length, left)));
+        }
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.READ, 8, 0, 1).toArray()));
+        assertThat(SplitFeeder.drain(channel)).containsExactly(
+                new Request(0, Command.WRITE, 7, 0, length, null),
+                new Request(0, Command.READ, 8, 0, 1, null));
+    }
+
+    @Test
+    void badRequestMagicIsAFramingError() {
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder());
+        byte[] bytes = Wire.of().u32(0x21e41c71).u16(0).u16(0).u64(1).u64(0).u32(0).toArray();
+        assertThatThrownBy(() -> channel.writeInbound(Unpooled.wrappedBuffer(bytes)))
+                .isInstanceOf(ProtocolViolationException.class)
+                .hasMessageContaining("bad request magic 0x21e41c71");
+    }
+}
