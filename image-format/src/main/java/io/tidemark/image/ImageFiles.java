@@ -48,7 +48,7 @@ public final class ImageFiles {
         if (Files.isDirectory(path)) {
             throw new FileSystemException(path.toString(), null, "is a directory, not an image");
         }
-        try (FileChannel channel = open(path)) {
+        try (FileChannel channel = openForReading(path)) {
             ByteBuffer head = ByteBuffer.allocate(THIN_MAGIC.length);
             while (head.hasRemaining() && channel.read(head, head.position()) > 0) {
                 // keep reading: a short read is not the end of the file
@@ -57,8 +57,11 @@ public final class ImageFiles {
         }
     }
 
-    /** Opens for reading, giving the JDK's bare-path exceptions a reason. */
-    private static FileChannel open(Path path) throws IOException {
+    /**
+     * Opens for reading, giving the JDK's bare-path exceptions a reason. Closing this descriptor
+     * leaves the images' locks alone: they are {@code flock}s on descriptors of their own.
+     */
+    private static FileChannel openForReading(Path path) throws IOException {
         try {
             return FileChannel.open(path, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {

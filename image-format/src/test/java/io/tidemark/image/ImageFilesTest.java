@@ -46,6 +46,7 @@ class ImageFilesTest {
     void thinImagesOpenAsThinImages() throws IOException {
         Path path = dir.resolve("thin.img");
         ThinImage.create(path, 1 << 20, 65536, false).close();
+        assertThat(ImageFiles.kindOf(path)).isEqualTo(ImageFiles.Kind.THIN);
         try (BlockDevice device = ImageFiles.open(path, true, AllocationListener.NONE)) {
             assertThat(device).isInstanceOf(ThinImage.class);
             assertThat(device.size()).isEqualTo(1 << 20);

@@ -5,6 +5,7 @@ import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.FastZeroUnsupportedException;
+import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import io.tidemark.image.hostfile.HostFile;
 import io.tidemark.image.hostfile.HostFileCapabilities;
@@ -176,10 +177,7 @@ public final class RawFileDevice implements BlockDevice {
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         checkWritable();
         checkRange(offset, src.remaining());
-        long position = offset;
-        while (src.hasRemaining()) {
-            position += channel.write(src, position);
-        }
+        writeFully(src, offset);
         if (fua) {
             channel.force(true);
         }
@@ -325,10 +323,28 @@ public final class RawFileDevice implements BlockDevice {
         long end = offset + length;
         while (position < end) {
             zeroes.clear().limit((int) Math.min(zeroes.capacity(), end - position));
-            while (zeroes.hasRemaining()) {
-                position += channel.write(zeroes, position);
-            }
+            position += writeFully(zeroes, position);
         }
+    }
+
+    /**
+     * Writes all of {@code src} at {@code offset}; returns the bytes written. A sparse file can run
+     * out of host space on any write, which the JDK reports only by the C library's message.
+     */
+    private int writeFully(ByteBuffer src, long offset) throws IOException {
+        int length = src.remaining();
+        long position = offset;
+        try {
+            while (src.hasRemaining()) {
+                position += channel.write(src, position);
+            }
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("No space left")) {
+                throw new NoSpaceException(path + ": host filesystem is full writing at offset " + position, e);
+            }
+            throw e;
+        }
+        return length;
     }
 
     private void checkWritable() throws AccessDeniedException {

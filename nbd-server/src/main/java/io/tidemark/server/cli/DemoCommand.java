@@ -1,10 +1,11 @@
 package io.tidemark.server.cli;
 
-import io.tidemark.image.AllocationListener;
 import io.tidemark.image.ByteSize;
-import io.tidemark.server.nbd.ExportRegistry;
+import io.tidemark.image.thin.ImageFormat;
+import io.tidemark.image.thin.ThinImage;
 import io.tidemark.server.nbd.ListenAddress;
 import io.tidemark.server.nbd.NbdServer;
+import io.tidemark.threshold.ThresholdValue;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -27,6 +28,8 @@ final class DemoCommand implements Callable<Integer> {
 
     static final String EXPORT = "demo";
     static final long SIZE = 1L << 30;
+    /** Fires once the demo disk's image takes a tenth of its size; events go to stdout. */
+    static final ThresholdValue THRESHOLD = ThresholdValue.parse("10%");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -43,12 +46,12 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path image = dir.resolve("demo.img");
         boolean created = createIfAbsent(image);
-        ExportSpec export = new ExportSpec(EXPORT, image, false, Optional.empty(), OptionalLong.empty());
-        ExportRegistry registry = ExportOpener.open(List.of(export), exportSpec -> AllocationListener.NONE);
-        NbdServer server = ServeCommand.start(registry, List.of(ListenAddress.Tcp.parse(listen)));
+        ExportSpec export = new ExportSpec(EXPORT, image, false, Optional.of(THRESHOLD), OptionalLong.empty());
         PrintWriter out = spec.commandLine().getOut();
         out.println((created ? "created " : "using ") + image + " (thin, " + ByteSize.format(SIZE) + ")");
-        ServeCommand.printAddresses(out, server);
+        Serving serving = ServeCommand.startMonitored(List.of(export), List.of(ListenAddress.Tcp.parse(listen)),
+                ThresholdOptions.forDemo(dir.resolve("state")), out).stopOnSignal();
+        NbdServer server = serving.server();
         printHowToConnect(out, server.addresses().getFirst().uri() + "/" + EXPORT);
         server.awaitClosed();
         return 0;
@@ -60,7 +63,8 @@ final class DemoCommand implements Callable<Integer> {
             return false;
         }
         Files.createDirectories(image.getParent());
-        throw new IOException(image + ": thin images are not supported yet, the demo needs one");
+        ThinImage.create(image, SIZE, ImageFormat.DEFAULT_CLUSTER_SIZE, false).close();
+        return true;
     }
 
     private static void printHowToConnect(PrintWriter out, String uri) {
@@ -72,6 +76,8 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  qemu-img convert -n -p -f raw -O raw YOUR-DISK.raw " + uri + "   # copy a raw disk in");
         out.println("  mkdir -p /tmp/tidemark-demo && nbdfuse /tmp/tidemark-demo/disk " + uri
                 + " &   # then: ls -ls /tmp/tidemark-demo/disk");
+        out.println("  tidemark threshold show " + EXPORT + "   # the threshold at " + THRESHOLD + " of the disk");
+        out.println("  tidemark events " + EXPORT + "           # follow events; they are also printed here");
         out.println();
         out.println("Press Ctrl-C to stop; the image is kept for the next run.");
         out.flush();

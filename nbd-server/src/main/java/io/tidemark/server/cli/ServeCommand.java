@@ -1,8 +1,8 @@
 package io.tidemark.server.cli;
 
-import io.tidemark.image.AllocationListener;
+import io.tidemark.server.control.ControlServer;
+import io.tidemark.server.control.ThresholdServices;
 import io.tidemark.server.nbd.ConnectionLimits;
-import io.tidemark.server.nbd.ExportRegistry;
 import io.tidemark.server.nbd.ListenAddress;
 import io.tidemark.server.nbd.NbdServer;
 import java.io.PrintWriter;
@@ -36,14 +36,44 @@ final class ServeCommand implements Callable<Integer> {
             description = "an image to serve; repeat for several exports")
     List<ExportSpec> exports;
 
+    @CommandLine.Mixin
+    ThresholdOptions thresholds;
+
     @Override
     public Integer call() throws Exception {
         List<ListenAddress> addresses = listenAddresses(listen, unix);
-        ExportRegistry registry = ExportOpener.open(exports, exportSpec -> AllocationListener.NONE);
-        NbdServer server = start(registry, addresses);
-        printAddresses(spec.commandLine().getOut(), server);
-        server.awaitClosed();
+        Serving serving = startMonitored(exports, addresses, thresholds, spec.commandLine().getOut()).stopOnSignal();
+        serving.server().awaitClosed();
         return 0;
+    }
+
+    /**
+     * Opens the exports with their thresholds, starts the NBD server and the control API, and
+     * prints where they listen. On failure everything started so far is closed again.
+     */
+    static Serving startMonitored(List<ExportSpec> exports, List<ListenAddress> addresses,
+            ThresholdOptions thresholds, PrintWriter out) throws Exception {
+        ThresholdServices services = thresholds.startServices();
+        NbdServer server = null;
+        try {
+            MonitoredExports monitored = MonitoredExports.open(exports, services);
+            server = NbdServer.start(monitored.registry(), addresses, ConnectionLimits.DEFAULT,
+                    NbdServer.defaultDiskThreads());
+            monitored.servedBy(server);
+            ControlServer control = thresholds.startControl(services, monitored);
+            printAddresses(out, server);
+            if (control != null) {
+                out.println("control API on " + control.url());
+                out.flush();
+            }
+            return new Serving(server, services, control);
+        } catch (Exception e) {
+            if (server != null) {
+                server.close();
+            }
+            services.close();
+            throw e;
+        }
     }
 
     static List<ListenAddress> listenAddresses(String listen, Path unix) {
@@ -55,13 +85,6 @@ final class ServeCommand implements Callable<Integer> {
             addresses.add(new ListenAddress.Unix(unix));
         }
         return addresses;
-    }
-
-    /** Starts the server and arranges for SIGTERM and Ctrl-C to shut it down gracefully. */
-    static NbdServer start(ExportRegistry registry, List<ListenAddress> addresses) throws Exception {
-        NbdServer server = NbdServer.start(registry, addresses, ConnectionLimits.DEFAULT, NbdServer.defaultDiskThreads());
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tidemark-shutdown"));
-        return server;
     }
 
     /** One line per address, the form clients take: {@code listening on nbd://127.0.0.1:10809}. */

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         versionProvider = TidemarkCommand.Version.class,
         description = "A userspace NBD server for thin-provisioned images, with high-water-mark events.",
         subcommands = {CommandLine.HelpCommand.class, io.tidemark.server.cli.image.ImageCommand.class,
-            ServeCommand.class, DemoCommand.class})
+            ServeCommand.class, DemoCommand.class,
+            ThresholdCommand.class, QuotaCommand.class, EventsCommand.class})
 public final class TidemarkCommand implements Runnable {
 
     @CommandLine.Spec

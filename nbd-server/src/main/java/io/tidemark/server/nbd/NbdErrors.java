@@ -11,13 +11,13 @@ import java.util.Locale;
 import java.util.concurrent.RejectedExecutionException;
 
 /** The one place where a failure becomes an NBD error code. */
-final class NbdErrors {
+public final class NbdErrors {
 
     private NbdErrors() {
     }
 
     /** The NBD error for {@code cause}; callers log the cause before replying. */
-    static int toNbdError(Throwable cause) {
+    public static int toNbdError(Throwable cause) {
         return switch (cause) {
             case RequestRejected r -> r.error();
             case NoSpaceException e -> Error.ENOSPC;

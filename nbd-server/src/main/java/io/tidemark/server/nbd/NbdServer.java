@@ -112,6 +112,18 @@ public final class NbdServer implements AutoCloseable {
         return exports;
     }
 
+    /** Connections that negotiated {@code export} and are in the transmission phase. */
+    public int connections(String export) {
+        int count = 0;
+        for (Channel ch : connections) {
+            TransmissionHandler handler = ch.pipeline().get(TransmissionHandler.class);
+            if (handler != null && handler.exportName().equals(export)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     private void listen(ListenAddress address) throws IOException, InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)

@@ -7,6 +7,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.tidemark.image.FastZeroUnsupportedException;
 import io.tidemark.server.protocol.NbdProtocol.Command;
 import io.tidemark.server.protocol.NbdProtocol.Error;
+import io.tidemark.server.protocol.ProtocolLimits;
 import io.tidemark.server.protocol.Reply;
 import io.tidemark.server.protocol.Request;
 import java.util.ArrayDeque;
@@ -51,6 +52,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         this.session = session;
     }
 
+    /** The export this connection transmits on. */
+    String exportName() {
+        return session.export().name();
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
@@ -90,9 +96,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Bytes a request holds while it is served: its WRITE payload or its READ reply. */
+    /** Bytes a request holds while it is served: its WRITE payload or its READ reply (longer ones are refused). */
     private static long cost(Request r) {
-        return r.command() == Command.READ ? r.length() : r.payload() == null ? 0 : r.payload().readableBytes();
+        if (r.command() == Command.READ) {
+            return Math.min(r.length(), ProtocolLimits.MAX_PAYLOAD);
+        }
+        return r.payload() == null ? 0 : r.payload().readableBytes();
     }
 
     private void dispatchWaiting() {
@@ -146,7 +155,27 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         send(reply, cost);
     }
 
+    /**
+     * Writes a reply from any thread. The write starts on the event loop, where a connection that
+     * is already torn down can be seen reliably: its reply's buffers are released instead.
+     */
     private void send(Reply reply, long cost) {
+        if (ctx.executor().inEventLoop()) {
+            write(reply, cost);
+            return;
+        }
+        try {
+            ctx.executor().execute(() -> write(reply, cost));
+        } catch (RejectedExecutionException e) {
+            reply.releaseData(); // the event loop is gone: the server is stopping
+        }
+    }
+
+    private void write(Reply reply, long cost) {
+        if (ctx.isRemoved()) {
+            reply.releaseData();
+            return;
+        }
         ctx.writeAndFlush(reply).addListener((ChannelFuture f) -> completed(f, cost));
     }
 

@@ -2,10 +2,11 @@ package io.tidemark.server.cli.image;
 
 import io.tidemark.image.ImageFiles;
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.CheckResult;
+import io.tidemark.image.thin.ImageChecker;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,9 +18,6 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:clean", "1:the check could not run", "2:corrupt", "3:leaked space only"})
 final class CheckCommand implements Callable<Integer> {
-
-    static final int EXIT_CORRUPT = 2;
-    static final int EXIT_LEAKS = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -37,7 +35,7 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         CheckReport report = switch (ImageFiles.kindOf(path)) {
             case RAW -> rawCheck();
-            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+            case THIN -> thinCheck();
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -51,23 +49,32 @@ final class CheckCommand implements Callable<Integer> {
     /** A raw file has no metadata that could be wrong; opening it proves it is readable. */
     private CheckReport rawCheck() throws IOException {
         try (RawFileDevice device = RawFileDevice.open(path, !repair)) {
-            return new CheckReport(path.toString(), FileFormat.RAW.label(), List.of(), List.of(), 0, false);
+            return CheckReport.ofRaw(path.toString());
+        }
+    }
+
+    private CheckReport thinCheck() throws IOException {
+        if (repair) {
+            return CheckReport.of(path.toString(), ImageChecker.repair(path));
+        }
+        try (Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "checking", Progress.Unit.TABLES)) {
+            return CheckReport.of(path.toString(), ImageChecker.check(path, progress::update));
         }
     }
 
     private static void printText(PrintWriter out, CheckReport report) {
-        for (String corruption : report.corruptions()) {
+        for (String repair : report.repairs()) {
+            out.println("repaired: " + repair);
+        }
+        for (CheckReport.Problem corruption : report.corruptions()) {
             out.println("corrupt: " + corruption);
         }
-        for (String leak : report.leaks()) {
+        for (CheckReport.Problem leak : report.leaks()) {
             out.println("leak: " + leak);
         }
-        if (report.repaired()) {
-            out.println("repaired");
-        }
         String verdict = switch (report.exitCode()) {
-            case 0 -> "no errors found";
-            case EXIT_CORRUPT -> report.corruptions().size() + " corruption(s) found";
+            case CheckResult.EXIT_CLEAN -> "no errors found";
+            case CheckResult.EXIT_CORRUPT -> report.corruptions().size() + " corruption(s) found";
             default -> report.leaks().size() + " leak(s) of " + HumanSize.withBytes(report.leakedBytes()) + " found";
         };
         out.println(report.filename() + " (" + report.format() + "): " + verdict);

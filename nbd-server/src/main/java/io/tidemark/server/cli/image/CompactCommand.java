@@ -3,6 +3,7 @@ package io.tidemark.server.cli.image;
 import io.tidemark.image.ImageFiles;
 import io.tidemark.image.raw.RawCompactor;
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ImageCompactor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -24,7 +25,7 @@ final class CompactCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         long reclaimed = switch (ImageFiles.kindOf(path)) {
             case RAW -> compactRaw();
-            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+            case THIN -> compactThin();
         };
         spec.commandLine().getOut().println("compacted " + path + ": " + HumanSize.withBytes(reclaimed) + " reclaimed");
         return 0;
@@ -32,8 +33,16 @@ final class CompactCommand implements Callable<Integer> {
 
     private long compactRaw() throws IOException {
         try (RawFileDevice device = RawFileDevice.open(path, false);
-                Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "compacting", device.size())) {
-            return new RawCompactor(device).compact(progress);
+                Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "compacting", Progress.Unit.BYTES)) {
+            return new RawCompactor(device).compact(progress.toward(device.size()));
+        }
+    }
+
+    /** Returns how much shorter the file became. */
+    private long compactThin() throws IOException {
+        try (Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "compacting", Progress.Unit.CLUSTERS)) {
+            ImageCompactor.Result result = ImageCompactor.compact(path, progress::update);
+            return Math.max(0, result.fileSizeBefore() - result.fileSizeAfter());
         }
     }
 }

@@ -4,13 +4,13 @@ import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
 import io.tidemark.image.ImageCopier;
 import io.tidemark.image.ImageFiles;
-import io.tidemark.image.raw.RawFileDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -31,14 +31,14 @@ final class ConvertCommand implements Callable<Integer> {
             description = "output format: tidemark (default) or raw")
     FileFormat format;
 
-    @Option(names = "--compress", paramLabel = "CODEC", converter = Compression.Converter.class,
-            description = "tidemark output: store full clusters compressed with lz4 when that saves space")
-    Compression compress;
+    @Mixin
+    ThinImageOptions thin;
 
     @Override
     public Integer call() throws IOException {
-        if (compress != null && format == FileFormat.RAW) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--compress applies to tidemark output only");
+        if (format == FileFormat.RAW && thin.given()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--cluster-size and --compress apply to tidemark output only, not raw");
         }
         try (BlockDevice input = ImageFiles.open(source, true, AllocationListener.NONE)) {
             long written = copyToNewTarget(input);
@@ -50,10 +50,10 @@ final class ConvertCommand implements Callable<Integer> {
 
     /** Creates the target, copies, and removes the target again if anything fails. */
     private long copyToNewTarget(BlockDevice input) throws IOException {
-        BlockDevice output = createTarget(input.size());
+        BlockDevice output = format.create(target, input.size(), thin.clusterSize(), thin.compress());
         boolean complete = false;
-        try (output; Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "converting", input.size())) {
-            long written = new ImageCopier(input, output).copy(progress);
+        try (output; Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "converting", Progress.Unit.BYTES)) {
+            long written = new ImageCopier(input, output).copy(progress.toward(input.size()));
             complete = true;
             return written;
         } finally {
@@ -61,12 +61,5 @@ final class ConvertCommand implements Callable<Integer> {
                 Files.deleteIfExists(target);
             }
         }
-    }
-
-    private BlockDevice createTarget(long size) throws IOException {
-        return switch (format) {
-            case RAW -> RawFileDevice.create(target, size);
-            case TIDEMARK -> throw new IOException(target + ": thin images are not supported yet");
-        };
     }
 }

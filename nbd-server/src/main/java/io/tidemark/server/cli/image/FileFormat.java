@@ -1,6 +1,13 @@
 package io.tidemark.server.cli.image;
 
-import io.tidemark.image.ImageFiles;
+import io.tidemark.image.BlockDevice;
+import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine;
 
@@ -13,10 +20,19 @@ enum FileFormat {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    static FileFormat of(ImageFiles.Kind kind) {
-        return switch (kind) {
-            case RAW -> RAW;
-            case THIN -> TIDEMARK;
+    /**
+     * Creates a new, empty image of this format, open for writing. Cluster size and compression
+     * apply to thin images only.
+     *
+     * @throws FileAlreadyExistsException when {@code path} exists; it is left untouched
+     */
+    BlockDevice create(Path path, long size, int clusterSize, boolean compress) throws IOException {
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(path.toString(), null, "already exists");
+        }
+        return switch (this) {
+            case RAW -> RawFileDevice.create(path, size);
+            case TIDEMARK -> ThinImage.create(path, size, clusterSize, compress);
         };
     }
 

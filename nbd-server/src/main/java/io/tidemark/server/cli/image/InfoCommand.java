@@ -4,6 +4,8 @@ import io.tidemark.image.ExtentType;
 import io.tidemark.image.ExtentWalk;
 import io.tidemark.image.ImageFiles;
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ImageInfo;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -31,7 +33,7 @@ final class InfoCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         InfoReport info = switch (ImageFiles.kindOf(path)) {
             case RAW -> rawInfo();
-            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+            case THIN -> thinInfo();
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -53,6 +55,12 @@ final class InfoCommand implements Callable<Integer> {
             return new InfoReport(path.toString(), FileFormat.RAW.label(), device.size(), device.size(),
                     device.usage(), allocated[0], null, null, null);
         }
+    }
+
+    private InfoReport thinInfo() throws IOException {
+        ImageInfo info = ThinImage.info(path);
+        return new InfoReport(path.toString(), FileFormat.TIDEMARK.label(), info.virtualSize(), info.fileSize(),
+                info.usage(), info.allocatedBytes(), info.clusterSize(), info.compressionRatio(), info.clean());
     }
 
     private static void printText(PrintWriter out, InfoReport info) {

@@ -2,7 +2,9 @@ package io.tidemark.server.cli.image;
 
 import io.tidemark.image.ExtentWalk;
 import io.tidemark.image.ImageFiles;
+import io.tidemark.image.AllocationListener;
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -31,7 +33,7 @@ final class MapCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         List<MapEntry> entries = switch (ImageFiles.kindOf(path)) {
             case RAW -> rawMap();
-            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+            case THIN -> thinMap();
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -46,6 +48,15 @@ final class MapCommand implements Callable<Integer> {
         List<MapEntry> entries = new ArrayList<>();
         try (RawFileDevice device = RawFileDevice.open(path, true)) {
             ExtentWalk.walk(device, extent -> entries.add(MapEntry.ofRaw(extent)));
+        }
+        return entries;
+    }
+
+    /** Thin images keep the physical offsets to themselves; entries carry none. */
+    private List<MapEntry> thinMap() throws IOException {
+        List<MapEntry> entries = new ArrayList<>();
+        try (ThinImage image = ThinImage.open(path, true, AllocationListener.NONE)) {
+            ExtentWalk.walk(image, extent -> entries.add(MapEntry.of(extent, null)));
         }
         return entries;
     }

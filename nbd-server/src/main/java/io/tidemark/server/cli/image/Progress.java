@@ -10,35 +10,47 @@ import java.util.function.LongConsumer;
  * second. When output is not a terminal (piped, redirected, in tests) it prints nothing, so
  * scripts see only the result.
  */
-final class Progress implements LongConsumer, AutoCloseable {
+final class Progress implements AutoCloseable {
+
+    /** What is being counted. */
+    enum Unit {
+        BYTES, CLUSTERS, TABLES;
+
+        String describe(long done, long total) {
+            return this == BYTES
+                    ? HumanSize.of(done) + " of " + HumanSize.of(total)
+                    : done + " of " + total + " " + name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     private static final long REDRAW_NANOS = 200_000_000L;
 
     private final PrintWriter out;
     private final String label;
-    private final long total;
+    private final Unit unit;
     private final boolean visible;
     private long lastDrawn;
     private long done;
+    private long total;
     private boolean drawn;
 
-    Progress(PrintWriter out, String label, long total, boolean visible) {
+    Progress(PrintWriter out, String label, Unit unit, boolean visible) {
         this.out = out;
         this.label = label;
-        this.total = total;
+        this.unit = unit;
         this.visible = visible;
     }
 
     /** Progress shown on {@code out} only when the process runs on a terminal. */
-    static Progress onTerminal(PrintWriter out, String label, long total) {
+    static Progress onTerminal(PrintWriter out, String label, Unit unit) {
         Console console = System.console();
-        return new Progress(out, label, total, console != null && console.isTerminal());
+        return new Progress(out, label, unit, console != null && console.isTerminal());
     }
 
-    /** Records that {@code position} of {@code total} bytes are done. */
-    @Override
-    public void accept(long position) {
-        done = Math.max(done, position);
+    /** Records that {@code done} of {@code total} are done. */
+    void update(long done, long total) {
+        this.done = Math.max(this.done, done);
+        this.total = total;
         if (!visible) {
             return;
         }
@@ -49,10 +61,15 @@ final class Progress implements LongConsumer, AutoCloseable {
         }
     }
 
+    /** Progress toward a total known up front, as positions. */
+    LongConsumer toward(long total) {
+        return position -> update(position, total);
+    }
+
     /** Draws the final state and ends the line. */
     @Override
     public void close() {
-        if (visible) {
+        if (visible && drawn) {
             draw();
             out.println();
             out.flush();
@@ -61,7 +78,7 @@ final class Progress implements LongConsumer, AutoCloseable {
 
     private void draw() {
         double percent = total == 0 ? 100 : 100.0 * Math.min(done, total) / total;
-        out.printf(Locale.ROOT, "\r%s: %5.1f%% (%s of %s)", label, percent, HumanSize.of(done), HumanSize.of(total));
+        out.printf(Locale.ROOT, "\r%s: %5.1f%% (%s)", label, percent, unit.describe(done, total));
         out.flush();
         drawn = true;
     }

@@ -1,7 +1,9 @@
 package io.tidemark.server.cli.image;
 
 import io.tidemark.image.ImageFiles;
+import io.tidemark.image.AllocationListener;
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -28,7 +30,11 @@ final class ResizeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         switch (ImageFiles.kindOf(path)) {
             case RAW -> RawFileDevice.grow(path, size);
-            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+            case THIN -> {
+                try (ThinImage image = ThinImage.open(path, false, AllocationListener.NONE)) {
+                    image.resize(size);
+                }
+            }
         }
         spec.commandLine().getOut().println("resized " + path + " to " + HumanSize.withBytes(size));
         return 0;

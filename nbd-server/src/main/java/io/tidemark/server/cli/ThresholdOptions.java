@@ -1,0 +1,74 @@
+package io.tidemark.server.cli;
+
+import io.tidemark.server.control.ControlServer;
+import io.tidemark.server.control.ThresholdServices;
+import io.tidemark.server.nbd.ListenAddress;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Option;
+
+/** The options of {@code serve} for thresholds, events and the control API. */
+final class ThresholdOptions {
+
+    private static final Logger log = LoggerFactory.getLogger(ThresholdOptions.class);
+
+    static final String DEFAULT_CONTROL = "127.0.0.1:10810";
+
+    @Option(names = "--control", paramLabel = "HOST:PORT", description = {
+        "Control API and metrics address, or 'off'. Default " + DEFAULT_CONTROL + ", skipped with a",
+        "warning when that port is taken (another tidemark); an address given here must bind."})
+    String control;
+
+    @Option(names = "--control-token", paramLabel = "TOKEN", defaultValue = "${env:TIDEMARK_CONTROL_TOKEN}",
+            description = "Bearer token the control API requires (default: $TIDEMARK_CONTROL_TOKEN, else none).")
+    String token;
+
+    @Option(names = "--webhook", paramLabel = "URL", description = "POST each event (CloudEvents JSON) here.")
+    URI webhook;
+
+    @Option(names = "--webhook-secret", paramLabel = "S", description = {
+        "Sign webhooks (Standard Webhooks, HMAC-SHA256). 'whsec_<base64>' is decoded to the key;",
+        "any other string is used as its UTF-8 bytes."})
+    String webhookSecret;
+
+    @Option(names = "--event-log", paramLabel = "FILE", description = "Append one JSON line per event; '-' is stdout.")
+    String eventLog;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Keep thresholds, quotas and undelivered webhook events here across restarts.")
+    Path stateDir;
+
+    /** The demo's settings: events to stdout, state next to the demo image, the default control address. */
+    static ThresholdOptions forDemo(Path stateDir) {
+        ThresholdOptions options = new ThresholdOptions();
+        options.eventLog = "-";
+        options.stateDir = stateDir;
+        return options;
+    }
+
+    ThresholdServices startServices() throws IOException {
+        return ThresholdServices.start(new ThresholdServices.Options(stateDir, webhook, webhookSecret, eventLog));
+    }
+
+    /** Starts the control API unless it is 'off'; null when off (or the default port is taken). */
+    ControlServer startControl(ThresholdServices services, MonitoredExports exports) throws InterruptedException {
+        if ("off".equalsIgnoreCase(control)) {
+            return null;
+        }
+        ListenAddress.Tcp address = ListenAddress.Tcp.parse(control == null ? DEFAULT_CONTROL : control);
+        try {
+            return services.startControl(new InetSocketAddress(address.host(), address.port()), exports::exports,
+                    token == null || token.isBlank() ? null : token);
+        } catch (IllegalStateException e) {
+            if (control != null) {
+                throw e;
+            }
+            log.warn("{}; running without it (give --control HOST:PORT to choose another address)", e.getMessage());
+            return null;
+        }
+    }
+}

@@ -1,0 +1,273 @@
+package io.tidemark.server.cli.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tidemark.image.AllocationListener;
+import io.tidemark.image.Extent;
+import io.tidemark.image.ExtentType;
+import io.tidemark.image.ExtentWalk;
+import io.tidemark.image.ImageFiles;
+import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
+import io.tidemark.server.cli.TidemarkCommand;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Runs {@code tidemark image …} in-process on thin images: output, files and exit codes. */
+class ThinImageCommandTest {
+
+    private static final int K = 1024;
+    private static final int M = K * K;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private StringWriter out;
+    private StringWriter err;
+
+    private int run(Object... args) {
+        out = new StringWriter();
+        err = new StringWriter();
+        CommandLine cli = TidemarkCommand.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(Arrays.stream(args).map(String::valueOf).toArray(String[]::new));
+    }
+
+    private JsonNode json(Object... args) throws IOException {
+        assertThat(run(args)).as(err::toString).isZero();
+        return JSON.readTree(out.toString());
+    }
+
+    /**
+     * An 8 MiB sparse raw file: random data at 1M (100K long, unaligned end), text at 5M (256K,
+     * compressible), zeroes written as data at 3M (64K), and a last byte.
+     */
+    private Path sparseRaw(String name, long seed) throws IOException {
+        Path path = dir.resolve(name);
+        Random random = new Random(seed);
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(8 * M);
+            byte[] data = new byte[100 * K];
+            random.nextBytes(data);
+            file.seek(M);
+            file.write(data);
+            file.seek(3 * M);
+            file.write(new byte[64 * K]);
+            byte[] text = "tidemark thin images compress well when the data repeats. ".repeat(5000)
+                    .substring(0, 256 * K).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            file.seek(5 * M);
+            file.write(text);
+            file.seek(8 * M - 1);
+            file.write(0x7f);
+        }
+        return path;
+    }
+
+    private static List<Extent> rawExtents(Path path) throws IOException {
+        List<Extent> extents = new ArrayList<>();
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            ExtentWalk.walk(device, extents::add);
+        }
+        return extents;
+    }
+
+    private static long dataBytes(List<Extent> extents) {
+        return extents.stream().filter(e -> e.type() == ExtentType.DATA).mapToLong(Extent::length).sum();
+    }
+
+    @Test
+    void createMakesACleanEmptyThinImage() throws IOException {
+        Path path = dir.resolve("new.tm");
+        assertThat(run("image", "create", path, "--size", "10G", "--cluster-size", "128K")).isZero();
+        assertThat(out.toString()).contains("created").contains("tidemark").contains("10 GiB");
+        assertThat(Files.readAllBytes(path)).startsWith("TIDEMARK".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
+        JsonNode info = json("image", "info", path, "--json");
+        assertThat(info.get("format").asText()).isEqualTo("tidemark");
+        assertThat(info.get("virtual-size").asLong()).isEqualTo(10L << 30);
+        assertThat(info.get("cluster-size").asInt()).isEqualTo(128 * K);
+        assertThat(info.get("allocated").asLong()).isZero();
+        assertThat(info.get("clean").asBoolean()).isTrue();
+        assertThat(info.get("physical-size").asLong()).isEqualTo(Files.size(path)).isLessThan(M);
+
+        assertThat(run("image", "check", path)).isZero();
+        assertThat(out.toString()).contains("no errors found");
+        assertThat(json("image", "map", path, "--json").get(0).get("present").asBoolean()).isFalse();
+    }
+
+    @Test
+    void badClusterSizeIsRefusedAndNothingIsLeftBehind() {
+        Path path = dir.resolve("bad.tm");
+        assertThat(run("image", "create", path, "--size", "1G", "--cluster-size", "3K")).isEqualTo(1);
+        assertThat(err.toString()).contains("cluster size 3072");
+        assertThat(path).doesNotExist();
+        assertThat(run("image", "create", path, "--size", "1G", "--cluster-size", "4G")).isEqualTo(1);
+        assertThat(err.toString()).contains("cluster size");
+        assertThat(path).doesNotExist();
+    }
+
+    @Test
+    void convertRawToThinToRawKeepsBytesAndHoles() throws IOException {
+        long seed = System.nanoTime();
+        Path raw = sparseRaw("disk.raw", seed);
+        Path thin = dir.resolve("disk.tm");
+        Path back = dir.resolve("back.raw");
+        List<Extent> sourceExtents = rawExtents(raw);
+
+        assertThat(run("image", "convert", raw, thin)).as(err::toString).isZero();
+        assertThat(ImageFiles.kindOf(thin)).isEqualTo(ImageFiles.Kind.THIN);
+        JsonNode info = json("image", "info", thin, "--json");
+        assertThat(info.get("virtual-size").asLong()).isEqualTo(8 * M);
+        // 100K of data takes 2 clusters, the text 4, the last byte 1; the written zeroes none.
+        assertThat(info.get("allocated").asLong()).as("seed " + seed).isEqualTo(7 * 64 * K);
+
+        assertThat(run("image", "convert", thin, back, "-O", "raw")).as(err::toString).isZero();
+        assertThat(Files.readAllBytes(back)).as("seed " + seed).isEqualTo(Files.readAllBytes(raw));
+        List<Extent> backExtents = rawExtents(back);
+        assertThat(dataBytes(backExtents)).as("only the thin image's clusters came back as data")
+                .isLessThanOrEqualTo(7 * 64 * K).isLessThan(dataBytes(sourceExtents));
+        assertThat(backExtents.getFirst()).isEqualTo(new Extent(0, M, ExtentType.HOLE));
+        assertThat(backExtents).as("the written zeroes at 3M are a hole again")
+                .contains(new Extent(M + 100 * K, 4 * M - 100 * K, ExtentType.HOLE));
+
+        JsonNode map = json("image", "map", thin, "--json");
+        assertThat(map.get(0).get("start").asLong()).isZero();
+        assertThat(map.get(0).get("length").asLong()).isEqualTo(M);
+        assertThat(map.get(0).get("zero").asBoolean()).isTrue();
+        assertThat(map.get(1).get("start").asLong()).isEqualTo(M);
+        assertThat(map.get(1).get("data").asBoolean()).isTrue();
+        assertThat(map.get(1).has("offset")).as("thin images do not expose offsets").isFalse();
+    }
+
+    @Test
+    void convertWithLz4StoresCompressibleClustersCompressed() throws IOException {
+        Path raw = sparseRaw("text.raw", 1);
+        Path plain = dir.resolve("plain.tm");
+        Path packed = dir.resolve("packed.tm");
+        assertThat(run("image", "convert", raw, plain)).isZero();
+        assertThat(run("image", "convert", raw, packed, "--compress", "lz4")).isZero();
+        JsonNode packedInfo = json("image", "info", packed, "--json");
+        assertThat(packedInfo.get("compression-ratio").asDouble()).isGreaterThan(2.0);
+        assertThat(Files.size(packed)).isLessThan(Files.size(plain));
+        Path back = dir.resolve("back.raw");
+        assertThat(run("image", "convert", packed, back, "-O", "raw")).isZero();
+        assertThat(Files.readAllBytes(back)).isEqualTo(Files.readAllBytes(raw));
+    }
+
+    @Test
+    void convertThinToThinKeepsTheBytes() throws IOException {
+        Path raw = sparseRaw("src.raw", 2);
+        Path first = dir.resolve("a.tm");
+        Path second = dir.resolve("b.tm");
+        Path back = dir.resolve("b.raw");
+        assertThat(run("image", "convert", raw, first, "--compress", "lz4")).isZero();
+        assertThat(run("image", "convert", first, second, "--cluster-size", "4K")).isZero();
+        assertThat(json("image", "info", second, "--json").get("cluster-size").asInt()).isEqualTo(4 * K);
+        assertThat(run("image", "convert", second, back, "-O", "raw")).isZero();
+        assertThat(Files.readAllBytes(back)).isEqualTo(Files.readAllBytes(raw));
+    }
+
+    @Test
+    void checkFindsLeakedSpaceAndRepairRemovesIt() throws IOException {
+        Path path = dir.resolve("leak.tm");
+        assertThat(run("image", "create", path, "--size", "1G")).isZero();
+        long size = Files.size(path);
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(size + 128 * K);
+        }
+        assertThat(run("image", "check", path)).isEqualTo(3);
+        assertThat(out.toString()).contains("leak: offset " + size).contains("1 leak(s) of 128 KiB");
+        JsonNode report = json0("image", "check", path, "--json");
+        assertThat(report.get("leaked-bytes").asLong()).isEqualTo(128 * K);
+        assertThat(report.get("leaks").get(0).get("offset").asLong()).isEqualTo(size);
+
+        assertThat(run("image", "check", path, "--repair")).isZero();
+        assertThat(out.toString()).contains("repaired:").contains("no errors found");
+        assertThat(Files.size(path)).isEqualTo(size);
+        assertThat(run("image", "check", path)).isZero();
+    }
+
+    @Test
+    void checkReportsCorruptionWithExitTwo() throws IOException {
+        Path path = dir.resolve("bad.tm");
+        assertThat(run("image", "create", path, "--size", "1G")).isZero();
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            // Both header slots: the first at 0, the second at 2048; damage the virtual size field.
+            for (long slot : new long[] {0, 2048}) {
+                file.seek(slot + 24);
+                file.write(new byte[] {(byte) 0xff, 0x13, 0x37});
+            }
+        }
+        assertThat(run("image", "check", path)).isEqualTo(2);
+        assertThat(out.toString()).contains("corrupt: ").contains("corruption(s) found");
+        assertThat(run("image", "info", path)).isEqualTo(1);
+        assertThat(err.toString()).contains("bad.tm");
+    }
+
+    @Test
+    void resizeGrowsAThinImageAndRefusesToShrink() throws IOException {
+        Path path = dir.resolve("grow.tm");
+        assertThat(run("image", "create", path, "--size", "1G")).isZero();
+        assertThat(run("image", "resize", path, "--size", "3T")).isZero();
+        assertThat(json("image", "info", path, "--json").get("virtual-size").asLong()).isEqualTo(3L << 40);
+        assertThat(run("image", "resize", path, "--size", "1G")).isEqualTo(1);
+        assertThat(err.toString()).contains("cannot shrink");
+        assertThat(run("image", "check", path)).isZero();
+    }
+
+    @Test
+    void compactShrinksAThinImageAfterTrims() throws IOException {
+        Path path = dir.resolve("compact.tm");
+        byte[] data = new byte[4 * M];
+        new Random(3).nextBytes(data);
+        try (ThinImage image = ThinImage.create(path, 64 * M, 64 * K, false)) {
+            image.write(0, ByteBuffer.wrap(data), false);
+            image.write(32 * M, ByteBuffer.wrap(data, 0, M), false);
+            image.flush();
+            image.trim(0, 4 * M, false);
+        }
+        long before = Files.size(path);
+        assertThat(run("image", "compact", path)).as(err::toString).isZero();
+        assertThat(out.toString()).contains("reclaimed");
+        assertThat(Files.size(path)).isLessThan(before).isLessThan(2 * M);
+        assertThat(run("image", "check", path)).isZero();
+        try (ThinImage image = ThinImage.open(path, true, AllocationListener.NONE)) {
+            ByteBuffer buffer = ByteBuffer.allocate(M);
+            image.read(32 * M, buffer);
+            assertThat(buffer.array()).isEqualTo(Arrays.copyOf(data, M));
+        }
+    }
+
+    @Test
+    void anImageOpenForWritingIsRefused() throws IOException {
+        Path path = dir.resolve("busy.tm");
+        try (ThinImage server = ThinImage.create(path, 64 * M, 64 * K, false)) {
+            assertThat(run("image", "resize", path, "--size", "1G")).isEqualTo(1);
+            assertThat(err.toString()).contains("busy.tm").contains("locked");
+            assertThat(run("image", "compact", path)).isEqualTo(1);
+            assertThat(server.size()).isEqualTo(64 * M);
+        }
+    }
+
+    /** Runs a command whose exit code is not zero by design and parses its JSON. */
+    private JsonNode json0(Object... args) throws IOException {
+        run(args);
+        return JSON.readTree(out.toString());
+    }
+}

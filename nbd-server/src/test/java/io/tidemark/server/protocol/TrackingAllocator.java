@@ -1,0 +1,37 @@
+package io.tidemark.server.protocol;
+
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Remembers the buffers it hands out, so tests can check sizes and that each was released. */
+public final class TrackingAllocator extends AbstractByteBufAllocator {
+
+    public final List<ByteBuf> made = new ArrayList<>();
+
+    public TrackingAllocator() {
+        super(true);
+    }
+
+    @Override
+    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+        return track(Unpooled.buffer(initialCapacity, maxCapacity));
+    }
+
+    @Override
+    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+        return track(Unpooled.directBuffer(initialCapacity, maxCapacity));
+    }
+
+    private ByteBuf track(ByteBuf b) {
+        made.add(b);
+        return b;
+    }
+
+    @Override
+    public boolean isDirectBufferPooled() {
+        return false;
+    }
+}
