@@ -1,0 +1,111 @@
+package io.tidemark.it.hardening;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A tidemark server in its own JVM, started from the shaded jar plus the test classes (see
+ * {@link StandaloneServer}), that a test can kill -9, stop with SIGTERM, and measure.
+ */
+final class ServerProcess implements AutoCloseable {
+
+    private static final long START_TIMEOUT_SECONDS = 60;
+    /** Room for the flood test's connections at their per-connection limits (see FloodIT). */
+    private static final String MAX_DIRECT_MEMORY = "1g";
+
+    private final Process process;
+    private final String uri;
+    private final Path log;
+
+    private ServerProcess(Process process, String uri, Path log) {
+        this.process = process;
+        this.uri = uri;
+        this.log = log;
+    }
+
+    /** Starts a server on a free loopback port with the given {@code NAME=PATH} exports. */
+    static ServerProcess start(Path log, String... exports) throws IOException {
+        List<String> command = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx256m",
+                "-XX:MaxDirectMemorySize=" + MAX_DIRECT_MEMORY, "-cp", classpath(),
+                StandaloneServer.class.getName(), "127.0.0.1:0"));
+        command.addAll(List.of(exports));
+        Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_SECONDS);
+        for (String line; (line = out.readLine()) != null; ) {
+            if (line.startsWith("listening ")) {
+                return new ServerProcess(process, line.substring("listening ".length()).trim(), log);
+            }
+            if (System.nanoTime() > deadline) {
+                break;
+            }
+        }
+        process.destroyForcibly();
+        throw new IOException("server did not start; its log:\n" + Files.readString(log));
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The shaded jar (the product) and this module's test classes (the launcher class). */
+    private static String classpath() {
+        Path jar = Path.of(System.getProperty("tidemark.jar", "../nbd-server/target/tidemark.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("tidemark jar not built: " + jar.toAbsolutePath());
+        }
+        Path testClasses = Path.of(StandaloneServer.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        return jar.toAbsolutePath() + ":" + testClasses;
+    }
+
+    /** The NBD URI of an export, e.g. {@code nbd://127.0.0.1:40123/disk}. */
+    String uri(String export) {
+        return uri + "/" + export;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Resident memory of the server now, from /proc. */
+    long residentBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IOException("no VmRSS in /proc/" + pid() + "/status");
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, no clean flag. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** SIGTERM and wait for the graceful shutdown; kill -9 if it hangs. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+}
