@@ -1,10 +1,15 @@
 package io.tidemark.image;
 
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -30,19 +35,36 @@ public final class ImageFiles {
      */
     public static BlockDevice open(Path path, boolean readOnly, AllocationListener listener) throws IOException {
         return switch (kindOf(path)) {
-            case THIN -> throw new IOException(path + ": thin images are not supported yet");
+            case THIN -> ThinImage.open(path, readOnly, listener);
             case RAW -> RawFileDevice.open(path, readOnly);
         };
     }
 
-    /** Tells a thin image from a raw file; files shorter than the magic are raw. */
+    /**
+     * Tells a thin image from a raw file; files shorter than the magic are raw. A missing,
+     * unreadable or directory path fails with a message that names it and says which.
+     */
     public static Kind kindOf(Path path) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+        if (Files.isDirectory(path)) {
+            throw new FileSystemException(path.toString(), null, "is a directory, not an image");
+        }
+        try (FileChannel channel = open(path)) {
             ByteBuffer head = ByteBuffer.allocate(THIN_MAGIC.length);
             while (head.hasRemaining() && channel.read(head, head.position()) > 0) {
                 // keep reading: a short read is not the end of the file
             }
             return head.position() == THIN_MAGIC.length && Arrays.equals(head.array(), THIN_MAGIC) ? Kind.THIN : Kind.RAW;
+        }
+    }
+
+    /** Opens for reading, giving the JDK's bare-path exceptions a reason. */
+    private static FileChannel open(Path path) throws IOException {
+        try {
+            return FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(path.toString(), null, "no such file");
+        } catch (AccessDeniedException e) {
+            throw new AccessDeniedException(path.toString(), null, "permission denied");
         }
     }
 }

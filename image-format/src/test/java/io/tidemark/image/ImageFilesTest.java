@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,8 +43,21 @@ class ImageFilesTest {
     }
 
     @Test
-    void missingFileFailsNamingIt() {
+    void thinImagesOpenAsThinImages() throws IOException {
+        Path path = dir.resolve("thin.img");
+        ThinImage.create(path, 1 << 20, 65536, false).close();
+        try (BlockDevice device = ImageFiles.open(path, true, AllocationListener.NONE)) {
+            assertThat(device).isInstanceOf(ThinImage.class);
+            assertThat(device.size()).isEqualTo(1 << 20);
+            assertThat(device.capabilities().readOnly()).isTrue();
+        }
+    }
+
+    @Test
+    void missingFilesAndDirectoriesFailNamingThePathAndWhy() {
         assertThatThrownBy(() -> ImageFiles.open(dir.resolve("missing.img"), false, AllocationListener.NONE))
-                .isInstanceOf(IOException.class).hasMessageContaining("missing.img");
+                .isInstanceOf(IOException.class).hasMessage(dir.resolve("missing.img") + ": no such file");
+        assertThatThrownBy(() -> ImageFiles.kindOf(dir))
+                .isInstanceOf(IOException.class).hasMessage(dir + ": is a directory, not an image");
     }
 }

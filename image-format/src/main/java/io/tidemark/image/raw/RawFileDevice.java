@@ -17,6 +17,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -106,6 +107,8 @@ public final class RawFileDevice implements BlockDevice {
             Files.createFile(path);
         } catch (FileAlreadyExistsException e) {
             throw new FileAlreadyExistsException(path.toString(), null, "already exists");
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(path.toString(), null, "its directory does not exist");
         }
         setLength(path, size);
         return open(path, false);

@@ -332,6 +332,42 @@ class RawFileDeviceTest {
         assertThat(Files.size(path)).isEqualTo(2L * SIZE);
     }
 
+    /** Threads own disjoint quarters of the device; positional I/O must keep them apart. */
+    @Test
+    void concurrentWritersAndTrimmersDoNotInterfere() throws Exception {
+        long seed = System.nanoTime();
+        int quarter = SIZE / 4;
+        byte[] model = new byte[SIZE];
+        try (RawFileDevice device = RawFileDevice.open(file(SIZE), false);
+                var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<?>> jobs = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int base = t * quarter;
+                Random random = new Random(seed + t);
+                jobs.add(pool.submit(() -> {
+                    for (int step = 0; step < 200; step++) {
+                        int offset = base + random.nextInt(quarter - 1);
+                        int length = 1 + random.nextInt(Math.min(16 * K, base + quarter - offset));
+                        if (random.nextInt(3) == 0) {
+                            device.writeZeroes(offset, length, ZeroMode.MAY_TRIM, false);
+                            Arrays.fill(model, offset, offset + length, (byte) 0);
+                        } else {
+                            byte[] data = new byte[length];
+                            random.nextBytes(data);
+                            device.write(offset, ByteBuffer.wrap(data), false);
+                            System.arraycopy(data, 0, model, offset, length);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (var job : jobs) {
+                job.get();
+            }
+            assertThat(read(device, 0, SIZE)).as("seed " + seed).isEqualTo(model);
+        }
+    }
+
     /** A file of SIZE bytes, all 1. */
     private Path dataFile() throws IOException {
         byte[] ones = new byte[SIZE];

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = TidemarkCommand.Version.class,
         description = "A userspace NBD server for thin-provisioned images, with high-water-mark events.",
-        subcommands = {CommandLine.HelpCommand.class, io.tidemark.server.cli.image.ImageCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, io.tidemark.server.cli.image.ImageCommand.class,
+            ServeCommand.class, DemoCommand.class})
 public final class TidemarkCommand implements Runnable {
 
     @CommandLine.Spec

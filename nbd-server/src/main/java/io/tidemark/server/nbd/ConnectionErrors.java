@@ -16,11 +16,11 @@ final class ConnectionErrors {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null
                 && !(cause instanceof ProtocolViolationException) ? cause.getCause() : cause;
         if (root instanceof ProtocolViolationException) {
-            log.info("{}: protocol violation, closing: {}", ctx.channel().remoteAddress(), root.getMessage());
+            log.info("{}: protocol violation, closing: {}", Peer.of(ctx.channel()), root.getMessage());
         } else if (root instanceof IOException) {
-            log.debug("{}: connection error: {}", ctx.channel().remoteAddress(), root.toString());
+            log.debug("{}: connection error: {}", Peer.of(ctx.channel()), root.toString());
         } else {
-            log.warn("{}: unexpected error, closing", ctx.channel().remoteAddress(), root);
+            log.warn("{}: unexpected error, closing", Peer.of(ctx.channel()), root);
         }
     }
 }

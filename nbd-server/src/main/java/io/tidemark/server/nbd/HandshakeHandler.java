@@ -58,7 +58,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(new HandshakeReply.Greeting(SERVER_FLAGS));
         long millis = server.limits().handshakeTimeout().toMillis();
         timeout = ctx.executor().schedule(() -> {
-            log.info("{}: handshake not finished after {} ms, closing", ctx.channel().remoteAddress(), millis);
+            log.info("{}: handshake not finished after {} ms, closing", Peer.of(ctx.channel()), millis);
             ctx.close();
         }, millis, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
@@ -83,7 +83,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void clientFlags(ChannelHandlerContext ctx, ClientFlags flags) {
         int unknown = flags.flags() & ~KNOWN_CLIENT_FLAGS;
         if (unknown != 0) {
-            log.info("{}: client flags 0x{} include unknown bits 0x{}, closing", ctx.channel().remoteAddress(),
+            log.info("{}: client flags 0x{} include unknown bits 0x{}, closing", Peer.of(ctx.channel()),
                     Integer.toHexString(flags.flags()), Integer.toHexString(unknown));
             ctx.close();
             return;
@@ -92,13 +92,16 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void option(ChannelHandlerContext ctx, OptionRequest request) {
+        if (clientFlags == null) {
+            return; // the flags were refused and the connection is closing; options decoded behind them are moot
+        }
         if (++optionsSeen > ProtocolLimits.MAX_OPTIONS_PER_CONNECTION) {
-            log.info("{}: more than {} options, closing", ctx.channel().remoteAddress(),
+            log.info("{}: more than {} options, closing", Peer.of(ctx.channel()),
                     ProtocolLimits.MAX_OPTIONS_PER_CONNECTION);
             ctx.close();
             return;
         }
-        log.debug("{}: {}", ctx.channel().remoteAddress(), request);
+        log.debug("{}: {}", Peer.of(ctx.channel()), request);
         if (server.shutdown().isShuttingDown() && !(request instanceof OptionRequest.Abort)) {
             if (request instanceof OptionRequest.ExportName) {
                 ctx.close();
@@ -125,7 +128,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void exportName(ChannelHandlerContext ctx, OptionRequest.ExportName option) {
         Optional<Export> export = server.exports().find(option.name());
         if (export.isEmpty()) {
-            log.info("{}: NBD_OPT_EXPORT_NAME for unknown export '{}', closing", ctx.channel().remoteAddress(),
+            log.info("{}: NBD_OPT_EXPORT_NAME for unknown export '{}', closing", Peer.of(ctx.channel()),
                     option.name());
             ctx.close();
             return;
@@ -223,7 +226,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     private void malformed(ChannelHandlerContext ctx, OptionRequest.Malformed option) {
         if (option.option() == Option.EXPORT_NAME) {
-            log.info("{}: bad NBD_OPT_EXPORT_NAME ({}), closing", ctx.channel().remoteAddress(), option.reason());
+            log.info("{}: bad NBD_OPT_EXPORT_NAME ({}), closing", Peer.of(ctx.channel()), option.reason());
             ctx.close();
             return;
         }
@@ -232,7 +235,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     private void oversized(ChannelHandlerContext ctx, OptionRequest.Oversized option) {
         if (option.option() == Option.EXPORT_NAME) {
-            log.info("{}: NBD_OPT_EXPORT_NAME of {} bytes, closing", ctx.channel().remoteAddress(), option.length());
+            log.info("{}: NBD_OPT_EXPORT_NAME of {} bytes, closing", Peer.of(ctx.channel()), option.length());
             ctx.close();
             return;
         }
@@ -241,7 +244,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void replyError(ChannelHandlerContext ctx, int option, int type, String message) {
-        log.debug("{}: {} -> {}: {}", ctx.channel().remoteAddress(), Option.name(option), OptionReplyType.name(type),
+        log.debug("{}: {} -> {}: {}", Peer.of(ctx.channel()), Option.name(option), OptionReplyType.name(type),
                 message);
         ctx.writeAndFlush(new HandshakeReply.Error(option, type, message));
     }
@@ -254,7 +257,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.flush();
         int contextId = metaContextExport == export ? BASE_ALLOCATION_ID : NegotiatedSession.NO_CONTEXT;
         NegotiatedSession session = new NegotiatedSession(export, structuredReplies, flags, contextId);
-        log.info("{}: export '{}' ({} bytes, {})", ctx.channel().remoteAddress(), export.name(), export.size(),
+        log.info("{}: export '{}' ({} bytes, {})", Peer.of(ctx.channel()), export.name(), export.size(),
                 TransmissionFlags.describe(flags));
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addAfter(PipelineNames.DECODER, PipelineNames.REQUEST_DECODER, new RequestDecoder());

@@ -59,9 +59,9 @@ public final class NbdServer implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
     private final ServerContext context;
 
-    private NbdServer(ExportRegistry exports, ConnectionLimits limits, int diskThreads) {
+    private NbdServer(ExportRegistry exports, ConnectionLimits limits, int diskThreads, Transport transport) {
         this.exports = exports;
-        this.transport = Transport.detect();
+        this.transport = transport;
         this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tidemark-accept", true),
                 transport.ioHandlerFactory());
         this.ioGroup = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("tidemark-net", true),
@@ -81,10 +81,16 @@ public final class NbdServer implements AutoCloseable {
      */
     public static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
             int diskThreads) throws IOException, InterruptedException {
+        return start(exports, addresses, limits, diskThreads, Transport.detect());
+    }
+
+    /** {@link #start} on a chosen transport, so tests cover the NIO fallback on Linux too. */
+    static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
+            int diskThreads, Transport transport) throws IOException, InterruptedException {
         if (addresses.isEmpty()) {
             throw new IllegalArgumentException("nothing to listen on");
         }
-        NbdServer server = new NbdServer(exports, limits, diskThreads);
+        NbdServer server = new NbdServer(exports, limits, diskThreads, transport);
         try {
             for (ListenAddress address : addresses) {
                 server.listen(address);

@@ -45,8 +45,10 @@ final class RequestValidator {
             }
             case Command.READ, Command.WRITE -> {
                 if (r.length() > ProtocolLimits.MAX_PAYLOAD) {
-                    throw new RequestRejected(Error.EINVAL, command + " length " + r.length()
-                            + " exceeds the maximum payload " + ProtocolLimits.MAX_PAYLOAD);
+                    // a structured READ may be refused with EOVERFLOW so the client retries smaller
+                    boolean overflow = r.command() == Command.READ && session.structuredReplies();
+                    throw new RequestRejected(overflow ? Error.EOVERFLOW : Error.EINVAL, command + " length "
+                            + r.length() + " exceeds the maximum payload " + ProtocolLimits.MAX_PAYLOAD);
                 }
                 checkRange(r, session);
             }

@@ -64,12 +64,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             throw new IllegalStateException("unexpected message in transmission: " + msg);
         }
         if (disconnecting) {
-            log.debug("{}: {} after NBD_CMD_DISC ignored", ctx.channel().remoteAddress(), r);
+            log.debug("{}: {} after NBD_CMD_DISC ignored", Peer.of(ctx.channel()), r);
             r.releasePayload();
             return;
         }
         if (r.command() == Command.DISC) {
-            log.debug("{}: NBD_CMD_DISC with {} requests in flight", ctx.channel().remoteAddress(),
+            log.debug("{}: NBD_CMD_DISC with {} requests in flight", Peer.of(ctx.channel()),
                     requestsInFlight + waiting.size());
             disconnecting = true;
             ctx.channel().config().setAutoRead(false);
@@ -153,9 +153,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** Logs why a request failed, then builds the error reply with the NBD code for it. */
     private Reply failure(Request r, Exception cause) {
         if (cause instanceof RequestRejected || cause instanceof FastZeroUnsupportedException) {
-            log.debug("{}: {} refused: {}", ctx.channel().remoteAddress(), r, cause.getMessage());
+            log.debug("{}: {} refused: {}", Peer.of(ctx.channel()), r, cause.getMessage());
         } else {
-            log.warn("{}: {} on export '{}' failed: {}", ctx.channel().remoteAddress(), r, session.export().name(),
+            log.warn("{}: {} on export '{}' failed: {}", Peer.of(ctx.channel()), r, session.export().name(),
                     cause.toString());
         }
         int error = NbdErrors.toNbdError(cause);
@@ -167,7 +167,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         requestsInFlight--;
         bytesInFlight -= cost;
         if (!write.isSuccess()) {
-            log.debug("{}: reply not sent: {}", ctx.channel().remoteAddress(), write.cause().toString());
+            log.debug("{}: reply not sent: {}", Peer.of(ctx.channel()), write.cause().toString());
         }
         dispatchWaiting();
         updateAutoRead();

@@ -60,8 +60,9 @@ class HandshakeHandlerTest {
     @Test
     void unknownClientFlagsCloseTheConnection() throws Exception {
         client.greeting();
-        client.clientFlags(0x7);
+        connection.send(Wire.of().u32(0x7).option(Option.LIST, new byte[0]).toArray());
         assertThat(connection.channel.isOpen()).isFalse();
+        assertThat(connection.pendingBytes()).as("no reply to options behind refused flags").isZero();
     }
 
     @Test
@@ -297,5 +298,24 @@ class HandshakeHandlerTest {
         assertThat(client.readOptionReply().type()).isEqualTo(OptionReplyType.ERR_SHUTDOWN);
         client.option(Option.ABORT, new byte[0]);
         assertThat(client.readOptionReply().type()).isEqualTo(OptionReplyType.ACK);
+    }
+
+    @Test
+    void aClientThatNeverFinishesTheHandshakeIsClosed() throws Exception {
+        negotiate();
+        connection.channel.advanceTimeBy(ConnectionLimits.DEFAULT.handshakeTimeout().toMillis() + 1,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        connection.channel.runScheduledPendingTasks();
+        assertThat(connection.channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void theHandshakeTimeoutEndsWithTheHandshake() throws Exception {
+        negotiate();
+        client.selectExport("disk", false, false);
+        connection.channel.advanceTimeBy(ConnectionLimits.DEFAULT.handshakeTimeout().toMillis() + 1,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        connection.channel.runScheduledPendingTasks();
+        assertThat(connection.channel.isOpen()).isTrue();
     }
 }

@@ -17,6 +17,8 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class NbdServerTest {
 
@@ -92,6 +94,28 @@ class NbdServerTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void servesOverTcpAndAUnixSocketOnEitherTransport(Transport transport) throws Exception {
+        Path socket = dir.resolve("nbd.sock");
+        server = NbdServer.start(new ExportRegistry(List.of(new Export("disk", "memory disk", device))),
+                List.of(new ListenAddress.Tcp("127.0.0.1", 0), new ListenAddress.Unix(socket)), ConnectionLimits.DEFAULT,
+                2, transport);
+        try (SocketLink link = SocketLink.tcp("127.0.0.1", tcpPort())) {
+            NbdTestClient client = new NbdTestClient(link);
+            client.handshake("disk", false, false);
+            client.write(0, 1, 0, new byte[] {4, 5, 6});
+            assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        }
+        try (SocketLink link = SocketLink.unix(socket)) {
+            NbdTestClient client = new NbdTestClient(link);
+            client.handshake("disk", false, false);
+            client.request(0, Command.READ, 2, 0, 3);
+            assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+            assertThat(client.readData(3)).containsExactly(4, 5, 6);
+        }
+    }
+
     @Test
     void servesOverAUnixSocketAndRemovesItOnClose() throws Exception {
         Path socket = dir.resolve("nbd.sock");
@@ -135,5 +159,68 @@ class NbdServerTest {
                 .isInstanceOf(IOException.class).hasMessageContaining("not a socket");
         assertThat(device.closed).as("a failed start closes the exports").isTrue();
         server = null;
+    }
+
+    /**
+     * Rounds of pipelined writes, trims and zeroes on disjoint random ranges, then pipelined
+     * structured reads of the whole device, checked against a plain byte array.
+     */
+    @Test
+    void randomPipelinedOperationsMatchAPlainModel() throws Exception {
+        start(List.of(new ListenAddress.Tcp("127.0.0.1", 0)));
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        byte[] model = new byte[SIZE];
+        int slot = SIZE / 32;
+        try (SocketLink link = SocketLink.tcp("127.0.0.1", tcpPort())) {
+            NbdTestClient client = new NbdTestClient(link);
+            client.handshake("disk", true, true);
+            long cookie = 0;
+            for (int round = 0; round < 20; round++) {
+                int sent = 0;
+                for (int s = 0; s < 32; s++) {
+                    if (random.nextInt(3) == 0) {
+                        continue;
+                    }
+                    int offset = s * slot + random.nextInt(slot / 2);
+                    int length = 1 + random.nextInt(slot / 2);
+                    switch (random.nextInt(4)) {
+                        case 0 -> client.request(0, Command.TRIM, ++cookie, offset, length);
+                        case 1 -> client.request(random.nextBoolean() ? CommandFlags.NO_HOLE : 0,
+                                Command.WRITE_ZEROES, ++cookie, offset, length);
+                        default -> {
+                            byte[] data = new byte[length];
+                            random.nextBytes(data);
+                            System.arraycopy(data, 0, model, offset, length);
+                            client.write(random.nextBoolean() ? CommandFlags.FUA : 0, ++cookie, offset, data);
+                            sent++;
+                            continue;
+                        }
+                    }
+                    java.util.Arrays.fill(model, offset, offset + length, (byte) 0);
+                    sent++;
+                }
+                for (int i = 0; i < sent; i++) {
+                    assertThat(client.readSimpleReply().error()).as("seed %d", seed).isZero();
+                }
+            }
+            int piece = 1 << 20;
+            for (int offset = 0; offset < SIZE; offset += piece) {
+                client.request(0, Command.READ, 1_000_000 + offset / piece, offset, piece);
+            }
+            byte[] read = new byte[SIZE];
+            for (int i = 0; i < SIZE / piece; i++) {
+                NbdTestClient.ChunkView first = client.readChunk();
+                List<NbdTestClient.ChunkView> chunks = new java.util.ArrayList<>(List.of(first));
+                while (!chunks.getLast().done()) {
+                    NbdTestClient.ChunkView next = client.readChunk();
+                    assertThat(next.cookie()).as("chunks of one reply stay together here").isEqualTo(first.cookie());
+                    chunks.add(next);
+                }
+                int offset = (int) (first.cookie() - 1_000_000) * piece;
+                System.arraycopy(NbdTestClient.reassemble(chunks, offset, piece), 0, read, offset, piece);
+            }
+            assertThat(read).as("seed %d", seed).isEqualTo(model);
+        }
     }
 }

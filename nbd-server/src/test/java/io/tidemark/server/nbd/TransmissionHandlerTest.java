@@ -86,28 +86,41 @@ class TransmissionHandlerTest {
     @Test
     void structuredReadSendsHolesAsHoleChunks() throws Exception {
         NbdTestClient client = connect(true);
-        client.write(0, 1, B, pattern(B, 2));
-        client.write(0, 2, 3 * B, pattern(B, 3));
+        int run = CommandExecutor.SPARSE_READ_MINIMUM;
+        client.write(0, 1, run, pattern(run, 2));
+        client.write(0, 2, 3 * run, pattern(run, 3));
         client.readSimpleReply();
         client.readSimpleReply();
-        client.request(0, Command.READ, 3, 0, 5 * B);
+        client.request(0, Command.READ, 3, 0, 5 * run);
         List<ChunkView> chunks = client.readStructuredReply(3);
         assertThat(chunks).extracting(ChunkView::type).containsExactly(ReplyChunk.OFFSET_HOLE, ReplyChunk.OFFSET_DATA,
                 ReplyChunk.OFFSET_HOLE, ReplyChunk.OFFSET_DATA, ReplyChunk.OFFSET_HOLE);
-        assertThat(chunks.get(0).buf().getInt(8)).isEqualTo(B);
+        assertThat(chunks.get(0).buf().getInt(8)).isEqualTo(run);
         assertThat(chunks.subList(0, 4)).noneMatch(ChunkView::done);
-        assertThat(NbdTestClient.reassemble(chunks, 0, 5 * B)).isEqualTo(device.bytes(0, 5 * B));
+        assertThat(NbdTestClient.reassemble(chunks, 0, 5 * run)).isEqualTo(device.bytes(0, 5 * run));
+    }
+
+    @Test
+    void shortStructuredReadIsOneDataChunk() throws Exception {
+        NbdTestClient client = connect(true);
+        client.write(0, 1, B, pattern(B, 9));
+        client.readSimpleReply();
+        client.request(0, Command.READ, 2, 0, 3 * B);
+        List<ChunkView> chunks = client.readStructuredReply(2);
+        assertThat(chunks).extracting(ChunkView::type).containsExactly(ReplyChunk.OFFSET_DATA);
+        assertThat(NbdTestClient.reassemble(chunks, 0, 3 * B)).isEqualTo(device.bytes(0, 3 * B));
     }
 
     @Test
     void dontFragmentReadsAsOneDataChunkWithTheZeroesIn() throws Exception {
         NbdTestClient client = connect(true);
+        int length = 4 * CommandExecutor.SPARSE_READ_MINIMUM;
         client.write(0, 1, B, pattern(10, 4));
         client.readSimpleReply();
-        client.request(CommandFlags.DF, Command.READ, 2, 0, 3 * B);
+        client.request(CommandFlags.DF, Command.READ, 2, 0, length);
         List<ChunkView> chunks = client.readStructuredReply(2);
         assertThat(chunks).extracting(ChunkView::type).containsExactly(ReplyChunk.OFFSET_DATA);
-        assertThat(NbdTestClient.reassemble(chunks, 0, 3 * B)).isEqualTo(device.bytes(0, 3 * B));
+        assertThat(NbdTestClient.reassemble(chunks, 0, length)).isEqualTo(device.bytes(0, length));
     }
 
     @Test
@@ -190,8 +203,10 @@ class TransmissionHandlerTest {
         assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
         client.request(0, Command.FLUSH, 5, 1, 0);
         assertThat(errorOf(client.readChunk())).isEqualTo(Error.EINVAL);
-        client.request(0, Command.READ, 6, 0, 4);
-        assertThat(NbdTestClient.reassemble(client.readStructuredReply(6), 0, 4)).containsOnly(0);
+        client.request(0, Command.READ, 6, 0, ProtocolLimits.MAX_PAYLOAD + 1L);
+        assertThat(errorOf(client.readChunk())).as("too long for one reply: retry smaller").isEqualTo(Error.EOVERFLOW);
+        client.request(0, Command.READ, 7, 0, 4);
+        assertThat(NbdTestClient.reassemble(client.readStructuredReply(7), 0, 4)).containsOnly(0);
     }
 
     @Test
@@ -199,6 +214,8 @@ class TransmissionHandlerTest {
         NbdTestClient client = connect(false);
         client.request(0, Command.READ, 1, SIZE, 512);
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 1));
+        client.request(0, Command.READ, 3, 0, ProtocolLimits.MAX_PAYLOAD + 1L);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EINVAL, 3));
         client.request(0, Command.FLUSH, 2, 0, 0);
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
     }

@@ -1,0 +1,41 @@
+package io.tidemark.image.thin;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The file operations a thin image performs, and nothing else, so that tests can substitute a
+ * layer that crashes after N operations or tears a write.
+ */
+interface ImageFile extends Closeable {
+
+    /** The file's name for messages. */
+    String name();
+
+    /** Reads from {@code position} until {@code dst} is full or the file ends; returns bytes read. */
+    int read(ByteBuffer dst, long position) throws IOException;
+
+    /** Writes all of {@code src} at {@code position}. */
+    void write(ByteBuffer src, long position) throws IOException;
+
+    /** Makes all completed writes durable (fsync). */
+    void force() throws IOException;
+
+    long size() throws IOException;
+
+    void truncate(long size) throws IOException;
+
+    /** Returns the host space of an unreferenced range (hole punching); contents become zeroes or stay. */
+    void releaseSpace(long offset, long length) throws IOException;
+
+    /** Reads exactly {@code dst.remaining()} bytes or fails naming the offset. */
+    default void readFully(ByteBuffer dst, long position) throws IOException {
+        int want = dst.remaining();
+        int got = read(dst, position);
+        if (got < want) {
+            throw new CorruptImageException(name(), position, "file ends after " + (position + got)
+                    + " bytes while reading " + want + " bytes (truncated image)");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.tidemark.image.thin;
+
+import static io.tidemark.image.thin.ImageFormat.HEADER_LENGTH;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * One header slot (128 bytes, see {@code docs/image-format.md}). Immutable; a commit writes a
+ * new one with the next generation into the older slot.
+ */
+record ImageHeader(
+        long incompatibleFeatures,
+        long compatibleFeatures,
+        long generation,
+        long virtualSize,
+        int clusterBits,
+        boolean dirty,
+        long l1Offset,
+        int l1Entries,
+        int l1Checksum) {
+
+    static final int OFF_VERSION = 8;
+    static final int OFF_HEADER_LENGTH = 12;
+    static final int OFF_INCOMPATIBLE = 16;
+    static final int OFF_COMPATIBLE = 24;
+    static final int OFF_GENERATION = 32;
+    static final int OFF_VIRTUAL_SIZE = 40;
+    static final int OFF_CLUSTER_BITS = 48;
+    static final int OFF_FLAGS = 52;
+    static final int OFF_L1_OFFSET = 56;
+    static final int OFF_L1_ENTRIES = 64;
+    static final int OFF_L1_CHECKSUM = 68;
+    static final int OFF_RESERVED = 72;
+    static final int OFF_CHECKSUM = 124;
+
+    int clusterSize() {
+        return 1 << clusterBits;
+    }
+
+    /** The slot this header belongs in: generations alternate, starting with slot 0. */
+    int slot() {
+        return (int) ((generation - 1) & 1);
+    }
+
+    long slotOffset() {
+        return ImageFormat.SLOT_OFFSETS[slot()];
+    }
+
+    boolean compressed() {
+        return (compatibleFeatures & ImageFormat.COMPATIBLE_COMPRESS_WRITES) != 0;
+    }
+
+    ImageHeader next(boolean dirty, long virtualSize, long l1Offset, int l1Entries, int l1Checksum) {
+        return new ImageHeader(incompatibleFeatures, compatibleFeatures, generation + 1, virtualSize,
+                clusterBits, dirty, l1Offset, l1Entries, l1Checksum);
+    }
+
+    ByteBuffer encode() {
+        ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH);
+        b.put(ImageFormat.MAGIC_BYTES);
+        b.putInt(OFF_VERSION, ImageFormat.VERSION);
+        b.putInt(OFF_HEADER_LENGTH, HEADER_LENGTH);
+        b.putLong(OFF_INCOMPATIBLE, incompatibleFeatures);
+        b.putLong(OFF_COMPATIBLE, compatibleFeatures);
+        b.putLong(OFF_GENERATION, generation);
+        b.putLong(OFF_VIRTUAL_SIZE, virtualSize);
+        b.putInt(OFF_CLUSTER_BITS, clusterBits);
+        b.putInt(OFF_FLAGS, dirty ? ImageFormat.FLAG_DIRTY : 0);
+        b.putLong(OFF_L1_OFFSET, l1Offset);
+        b.putInt(OFF_L1_ENTRIES, l1Entries);
+        b.putInt(OFF_L1_CHECKSUM, l1Checksum);
+        b.putInt(OFF_CHECKSUM, checksum(b.array(), 0, OFF_CHECKSUM));
+        return b.clear();
+    }
+
+    /**
+     * True when a slot looks like an interrupted or never-made write of this version: no magic, or
+     * our version with a checksum that does not match. Any other fault was written deliberately.
+     */
+    static boolean isTorn(ByteBuffer slot) {
+        byte[] b = new byte[HEADER_LENGTH];
+        slot.duplicate().get(b);
+        if (!Arrays.equals(b, 0, 8, ImageFormat.MAGIC_BYTES, 0, 8)) {
+            return true;
+        }
+        ByteBuffer in = ByteBuffer.wrap(b);
+        return in.getInt(OFF_VERSION) == ImageFormat.VERSION && in.getInt(OFF_CHECKSUM) != checksum(b, 0, OFF_CHECKSUM);
+    }
+
+    /**
+     * Parses and validates one slot read from {@code slotOffset} of {@code file}: magic, version
+     * (before the checksum, so that a newer format is reported as such), length, checksum, fields.
+     *
+     * @throws CorruptImageException naming the offset of the first bad field
+     */
+    static ImageHeader decode(ByteBuffer slot, String file, long slotOffset) throws CorruptImageException {
+        byte[] b = new byte[HEADER_LENGTH];
+        slot.duplicate().get(b);
+        ByteBuffer in = ByteBuffer.wrap(b);
+        if (!Arrays.equals(b, 0, 8, ImageFormat.MAGIC_BYTES, 0, 8)) {
+            throw new CorruptImageException(file, slotOffset, "no TIDEMARK magic in header slot");
+        }
+        int version = in.getInt(OFF_VERSION);
+        if (version != ImageFormat.VERSION) {
+            throw new CorruptImageException(file, slotOffset + OFF_VERSION,
+                    "unsupported format version " + version + " (this program reads version " + ImageFormat.VERSION + ")");
+        }
+        int length = in.getInt(OFF_HEADER_LENGTH);
+        if (length != HEADER_LENGTH) {
+            throw new CorruptImageException(file, slotOffset + OFF_HEADER_LENGTH, "header length " + length + ", expected " + HEADER_LENGTH);
+        }
+        int stored = in.getInt(OFF_CHECKSUM);
+        int computed = checksum(b, 0, OFF_CHECKSUM);
+        if (stored != computed) {
+            throw new CorruptImageException(file, slotOffset + OFF_CHECKSUM, "header checksum mismatch (stored 0x"
+                    + Integer.toHexString(stored) + ", computed 0x" + Integer.toHexString(computed) + ")");
+        }
+        for (int i = OFF_RESERVED; i < OFF_CHECKSUM; i++) {
+            if (b[i] != 0) {
+                throw new CorruptImageException(file, slotOffset + i, "reserved header byte is not zero");
+            }
+        }
+        long incompatible = in.getLong(OFF_INCOMPATIBLE);
+        if ((incompatible & ~ImageFormat.KNOWN_INCOMPATIBLE) != 0) {
+            throw new CorruptImageException(file, slotOffset + OFF_INCOMPATIBLE, "unknown incompatible features 0x"
+                    + Long.toHexString(incompatible & ~ImageFormat.KNOWN_INCOMPATIBLE));
+        }
+        long generation = in.getLong(OFF_GENERATION);
+        if (generation < 1) {
+            throw new CorruptImageException(file, slotOffset + OFF_GENERATION, "generation " + generation + " is not positive");
+        }
+        int clusterBits = in.getInt(OFF_CLUSTER_BITS);
+        if (clusterBits < 12 || clusterBits > 21) {
+            throw new CorruptImageException(file, slotOffset + OFF_CLUSTER_BITS, "cluster bits " + clusterBits + " outside 12..21");
+        }
+        long virtualSize = in.getLong(OFF_VIRTUAL_SIZE);
+        if (virtualSize < 0 || virtualSize > ImageFormat.maxVirtualSize(1 << clusterBits)) {
+            throw new CorruptImageException(file, slotOffset + OFF_VIRTUAL_SIZE, "virtual size " + virtualSize
+                    + " outside 0.." + ImageFormat.maxVirtualSize(1 << clusterBits) + " for this cluster size");
+        }
+        int flags = in.getInt(OFF_FLAGS);
+        if ((flags & ~ImageFormat.FLAG_DIRTY) != 0) {
+            throw new CorruptImageException(file, slotOffset + OFF_FLAGS, "unknown flags 0x" + Integer.toHexString(flags));
+        }
+        long l1Offset = in.getLong(OFF_L1_OFFSET);
+        int l1Entries = in.getInt(OFF_L1_ENTRIES);
+        int expectedEntries = ImageFormat.l1EntriesFor(virtualSize, clusterBits);
+        if (l1Entries != expectedEntries) {
+            throw new CorruptImageException(file, slotOffset + OFF_L1_ENTRIES, "L1 has " + Integer.toUnsignedString(l1Entries)
+                    + " entries, virtual size " + virtualSize + " needs " + expectedEntries);
+        }
+        long clusterSize = 1L << clusterBits;
+        boolean l1OffsetOk = l1Entries == 0
+                ? l1Offset == 0
+                : l1Offset >= clusterSize && (l1Offset & (clusterSize - 1)) == 0 && l1Offset < ImageFormat.MAX_PHYSICAL;
+        if (!l1OffsetOk) {
+            throw new CorruptImageException(file, slotOffset + OFF_L1_OFFSET, "bad L1 table offset " + l1Offset
+                    + " (must be cluster aligned, after the header cluster)");
+        }
+        return new ImageHeader(incompatible, in.getLong(OFF_COMPATIBLE), generation, virtualSize, clusterBits,
+                (flags & ImageFormat.FLAG_DIRTY) != 0, l1Offset, l1Entries, in.getInt(OFF_L1_CHECKSUM));
+    }
+
+    static int checksum(byte[] bytes, int offset, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, offset, length);
+        return (int) crc.getValue();
+    }
+}

@@ -1,0 +1,862 @@
+package io.tidemark.image.thin;
+
+import io.tidemark.image.AllocationListener;
+import io.tidemark.image.BlockDevice;
+import io.tidemark.image.DeviceCapabilities;
+import io.tidemark.image.Extent;
+import io.tidemark.image.ExtentType;
+import io.tidemark.image.ZeroMode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A thin-provisioned image file (format: {@code docs/image-format.md}) as a {@link BlockDevice}.
+ *
+ * <p>Data clusters are allocated on first write, first fit in freed space, else appended at the
+ * end of the file. Map changes live in memory until a commit (flush, FUA, close) writes the
+ * changed tables copy-on-write and then the header into its older slot, so the file always holds
+ * the map of the last completed flush. Space the map stops referencing is reused only after the
+ * commit that stopped referencing it is durable.
+ *
+ * <p>Locking: I/O into an allocated cluster holds only that cluster's stripe read lock. Changing a
+ * cluster's entry holds its stripe write lock, then briefly the map lock; commits hold the commit
+ * lock and take the map lock only to snapshot the changed tables.
+ */
+public final class ThinImage implements BlockDevice {
+
+    private final ImageFile file;
+    private final boolean readOnly;
+    private final AllocationListener listener;
+    private final int clusterBits;
+    private final int clusterSize;
+    private final boolean compressWrites;
+    private final Lz4ClusterCodec codec;
+    /** One cluster of zeroes, never written to, for reads of unallocated clusters. */
+    private final byte[] zeros;
+    private final ClusterMap map;
+    private final SpaceAllocator allocator;
+    private final ClusterLocks clusterLocks = new ClusterLocks();
+    private final ReentrantLock mapLock = new ReentrantLock();
+    private final ReentrantLock commitLock = new ReentrantLock();
+    /** Write, trim and zero requests completed so far. */
+    private final AtomicLong completedChanges = new AtomicLong();
+    /** Requests covered by the last durable commit or force. Guarded by commitLock. */
+    private long durableChanges;
+    /** Counts map changes. Guarded by mapLock. */
+    private long mapVersion;
+    /** The map version the last commit wrote. Guarded by mapLock. */
+    private long committedMapVersion;
+    /** The header on disk. Guarded by commitLock. */
+    private ImageHeader committed;
+    private volatile long virtualSize;
+    private volatile boolean dirtyOnDisk;
+    private volatile IOException failure;
+    private volatile boolean closed;
+
+    private ThinImage(ImageFile file, ImageLoader.Loaded loaded, boolean readOnly, AllocationListener listener) {
+        this.file = file;
+        this.readOnly = readOnly;
+        this.listener = listener;
+        this.committed = loaded.header();
+        this.clusterBits = committed.clusterBits();
+        this.clusterSize = committed.clusterSize();
+        this.compressWrites = committed.compressed();
+        this.codec = new Lz4ClusterCodec(clusterSize);
+        this.zeros = new byte[clusterSize];
+        this.map = loaded.map();
+        this.virtualSize = committed.virtualSize();
+        this.dirtyOnDisk = committed.dirty();
+        this.allocator = new SpaceAllocator(loaded.lastUsedEnd());
+        for (long[] range : loaded.free()) {
+            allocator.addFree(range[0], range[1]);
+        }
+    }
+
+    // ---- creating and opening
+
+    /**
+     * Creates a new image file (it must not exist) and returns it open for writing, with no
+     * allocation listener. The caller closes it.
+     *
+     * @param clusterSize power of two from 4 KiB to 2 MiB; {@link ImageFormat#DEFAULT_CLUSTER_SIZE} is usual
+     * @param compress    store full-cluster writes LZ4-compressed when that saves space
+     */
+    public static ThinImage create(Path path, long size, int clusterSize, boolean compress) throws IOException {
+        validateCreate(size, clusterSize);
+        ImageFile file = ChannelImageFile.createNew(path);
+        try {
+            format(file, size, clusterSize, compress);
+            return open(file, false, AllocationListener.NONE);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            java.nio.file.Files.deleteIfExists(path);
+            throw e;
+        }
+    }
+
+    /**
+     * Opens an existing image. Read-write opens take an exclusive lock, read-only opens a shared
+     * one; a conflicting holder makes this fail with {@link ImageLockedException}. A file that is
+     * not a valid thin image fails with {@link CorruptImageException}, and is not written to.
+     */
+    public static ThinImage open(Path path, boolean readOnly, AllocationListener listener) throws IOException {
+        ImageFile file = ChannelImageFile.open(path, readOnly);
+        try {
+            return open(file, readOnly, listener);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Reads an image's {@link ImageInfo} (opening it read-only with a shared lock). */
+    public static ImageInfo info(Path path) throws IOException {
+        try (ThinImage image = open(path, true, AllocationListener.NONE)) {
+            return image.info();
+        }
+    }
+
+    static ThinImage open(ImageFile file, boolean readOnly, AllocationListener listener) throws IOException {
+        return new ThinImage(file, ImageLoader.load(file, ImageLoader.Mode.STRICT), readOnly, listener);
+    }
+
+    /** Opens an already loaded (and possibly repaired in memory) image for writing. */
+    static ThinImage openLoaded(ImageFile file, ImageLoader.Loaded loaded) {
+        return new ThinImage(file, loaded, false, AllocationListener.NONE);
+    }
+
+    static void validateCreate(long size, int clusterSize) {
+        if (!ImageFormat.validClusterSize(clusterSize)) {
+            throw new IllegalArgumentException("cluster size " + clusterSize + " is not a power of two from "
+                    + ImageFormat.MIN_CLUSTER_SIZE + " to " + ImageFormat.MAX_CLUSTER_SIZE);
+        }
+        if (size < 0 || size > ImageFormat.maxVirtualSize(clusterSize)) {
+            throw new IllegalArgumentException("virtual size " + size + " outside 0.."
+                    + ImageFormat.maxVirtualSize(clusterSize) + " for cluster size " + clusterSize);
+        }
+    }
+
+    /** Writes an empty image: zeroed header cluster and L1, then header generation 1 in slot 0. */
+    static void format(ImageFile file, long size, int clusterSize, boolean compress) throws IOException {
+        int bits = Integer.numberOfTrailingZeros(clusterSize);
+        int l1Entries = ImageFormat.l1EntriesFor(size, bits);
+        long l1Bytes = ImageFormat.alignUp((long) l1Entries * ImageFormat.L1_ENTRY_SIZE, clusterSize);
+        long l1Offset = l1Entries == 0 ? 0 : clusterSize;
+        byte[] zeros = new byte[clusterSize];
+        for (long at = 0; at < clusterSize + l1Bytes; at += clusterSize) {
+            file.write(ByteBuffer.wrap(zeros), at);
+        }
+        int l1Checksum = ImageHeader.checksum(new byte[l1Entries * ImageFormat.L1_ENTRY_SIZE], 0,
+                l1Entries * ImageFormat.L1_ENTRY_SIZE);
+        file.force();
+        ImageHeader header = new ImageHeader(compress ? ImageFormat.INCOMPATIBLE_LZ4 : 0,
+                compress ? ImageFormat.COMPATIBLE_COMPRESS_WRITES : 0, 1, size, bits, false, l1Offset, l1Entries,
+                l1Checksum);
+        file.write(header.encode(), header.slotOffset());
+        file.force();
+    }
+
+    // ---- BlockDevice
+
+    @Override
+    public long size() {
+        return virtualSize;
+    }
+
+    @Override
+    public DeviceCapabilities capabilities() {
+        return new DeviceCapabilities(readOnly, true, true, true, clusterSize);
+    }
+
+    public int clusterSize() {
+        return clusterSize;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        ensureOpen();
+        checkRange(offset, dst.remaining());
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            long cluster = pos >>> clusterBits;
+            int inner = (int) (pos & (clusterSize - 1));
+            int n = Math.min(dst.remaining(), clusterSize - inner);
+            ByteBuffer part = dst.slice(dst.position(), n);
+            readCluster(cluster, inner, part);
+            dst.position(dst.position() + n);
+            pos += n;
+        }
+    }
+
+    private void readCluster(long cluster, int inner, ByteBuffer part) throws IOException {
+        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
+        lock.readLock().lock();
+        try {
+            long entry = map.get(cluster);
+            switch (MapEntry.type(entry)) {
+                case MapEntry.DATA -> file.readFully(part, MapEntry.offset(entry) + inner);
+                case MapEntry.COMPRESSED -> part.put(readCompressed(cluster, entry), inner, part.remaining());
+                default -> fillZero(part);
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        ensureWritable();
+        checkRange(offset, src.remaining());
+        markDirty();
+        allocator.reserveAhead(bytesToAllocate(offset, src.remaining()), listener);
+        long pos = offset;
+        while (src.hasRemaining()) {
+            long cluster = pos >>> clusterBits;
+            int inner = (int) (pos & (clusterSize - 1));
+            int n = Math.min(src.remaining(), clusterSize - inner);
+            writeCluster(cluster, inner, src.slice(src.position(), n));
+            src.position(src.position() + n);
+            pos += n;
+        }
+        completedChanges.incrementAndGet();
+        if (fua) {
+            flush();
+        }
+    }
+
+    /** An upper bound of the new space a write needs, for the listener's early say. */
+    private long bytesToAllocate(long offset, long length) {
+        if (length == 0) {
+            return 0;
+        }
+        long bytes = 0;
+        long last = (offset + length - 1) >>> clusterBits;
+        for (long cluster = offset >>> clusterBits; cluster <= last; cluster++) {
+            if (compressWrites || MapEntry.type(map.get(cluster)) != MapEntry.DATA) {
+                bytes += clusterSize;
+            }
+        }
+        return bytes;
+    }
+
+    private void writeCluster(long cluster, int inner, ByteBuffer data) throws IOException {
+        boolean full = data.remaining() == clusterSize;
+        boolean inPlaceAllowed = !(full && compressWrites);
+        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
+        if (inPlaceAllowed) {
+            lock.readLock().lock();
+            try {
+                long entry = map.get(cluster);
+                if (MapEntry.type(entry) == MapEntry.DATA) {
+                    file.write(data, MapEntry.offset(entry) + inner);
+                    return;
+                }
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+        lock.writeLock().lock();
+        try {
+            long entry = map.get(cluster);
+            if (inPlaceAllowed && MapEntry.type(entry) == MapEntry.DATA) {
+                file.write(data, MapEntry.offset(entry) + inner);
+                return;
+            }
+            byte[] content = MapEntry.type(entry) == MapEntry.COMPRESSED && !full
+                    ? readCompressed(cluster, entry)
+                    : new byte[clusterSize];
+            data.get(content, inner, data.remaining());
+            store(cluster, entry, content, full);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Gives guest cluster {@code cluster} the content {@code content}: compressed at a new place
+     * when allowed and worth it, else uncompressed in its own cluster (kept or existing) or a new
+     * one. Caller holds the cluster's write lock.
+     */
+    private void store(long cluster, long oldEntry, byte[] content, boolean mayCompress) throws IOException {
+        int oldType = MapEntry.type(oldEntry);
+        if (mayCompress && compressWrites) {
+            byte[] block = codec.compress(content);
+            if (block != null) {
+                long length = ImageFormat.alignUp(block.length, ImageFormat.SECTOR);
+                long at = allocator.allocate(length, ImageFormat.SECTOR, listener);
+                writeNew(ByteBuffer.wrap(block), at, length);
+                publish(cluster, oldEntry, MapEntry.compressed(at, block.length));
+                listener.allocated(at, length, allocator.usage());
+                return;
+            }
+        }
+        long own = oldType == MapEntry.DATA || oldType == MapEntry.ZERO ? MapEntry.offset(oldEntry) : 0;
+        if (own != 0) {
+            // The cluster already belongs to this guest cluster on disk, or to nobody: safe to overwrite.
+            file.write(ByteBuffer.wrap(content), own);
+            publish(cluster, oldEntry, MapEntry.data(own));
+            return;
+        }
+        long at = allocator.allocate(clusterSize, clusterSize, listener);
+        writeNew(ByteBuffer.wrap(content), at, clusterSize);
+        publish(cluster, oldEntry, MapEntry.data(at));
+        listener.allocated(at, clusterSize, allocator.usage());
+    }
+
+    private void writeNew(ByteBuffer content, long at, long length) throws IOException {
+        try {
+            file.write(content, at);
+        } catch (IOException | RuntimeException e) {
+            allocator.releaseUnused(at, length);
+            throw e;
+        }
+    }
+
+    /** Sets an entry and releases the storage the old entry had and the new one does not keep. */
+    private void publish(long cluster, long oldEntry, long newEntry) {
+        if (newEntry == oldEntry) {
+            return;
+        }
+        mapLock.lock();
+        try {
+            map.set(cluster, newEntry);
+            mapVersion++;
+            long oldLength = MapEntry.storedLength(oldEntry, clusterSize);
+            boolean kept = MapEntry.type(oldEntry) != MapEntry.COMPRESSED
+                    && MapEntry.type(newEntry) != MapEntry.COMPRESSED
+                    && MapEntry.offset(oldEntry) == MapEntry.offset(newEntry);
+            if (oldLength > 0 && !kept) {
+                allocator.release(MapEntry.offset(oldEntry), oldLength);
+            }
+        } finally {
+            mapLock.unlock();
+        }
+    }
+
+    private byte[] readCompressed(long cluster, long entry) throws IOException {
+        long at = MapEntry.offset(entry);
+        ByteBuffer block = ByteBuffer.allocate(MapEntry.compressedLength(entry));
+        file.readFully(block, at);
+        byte[] content = codec.decompress(block.array());
+        if (content == null) {
+            throw new CorruptImageException(file.name(), at, "compressed cluster of guest offset "
+                    + (cluster << clusterBits) + " does not decompress to " + clusterSize + " bytes");
+        }
+        return content;
+    }
+
+    @Override
+    public void trim(long offset, long length, boolean fua) throws IOException {
+        writeZeroes(offset, length, ZeroMode.MAY_TRIM, fua);
+    }
+
+    /**
+     * Whole clusters become map entries (unallocated with {@code mayTrim}, else zero keeping their
+     * space); partial clusters that hold data get zeroes written. Never needs to refuse a fast zero.
+     */
+    @Override
+    public void writeZeroes(long offset, long length, ZeroMode mode, boolean fua) throws IOException {
+        ensureWritable();
+        checkRange(offset, length);
+        markDirty();
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            long cluster = pos >>> clusterBits;
+            int inner = (int) (pos & (clusterSize - 1));
+            int n = (int) Math.min(end - pos, clusterSize - inner);
+            boolean whole = inner == 0 && (n == clusterSize || pos + n == virtualSize);
+            if (whole) {
+                zeroWholeCluster(cluster, mode.mayTrim());
+            } else {
+                zeroPartCluster(cluster, inner, n);
+            }
+            pos += n;
+        }
+        completedChanges.incrementAndGet();
+        if (fua) {
+            flush();
+        }
+    }
+
+    private void zeroWholeCluster(long cluster, boolean mayTrim) {
+        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
+        lock.writeLock().lock();
+        try {
+            long entry = map.get(cluster);
+            long next = switch (MapEntry.type(entry)) {
+                case MapEntry.DATA -> mayTrim ? 0 : MapEntry.zero(MapEntry.offset(entry));
+                case MapEntry.ZERO -> mayTrim ? 0 : entry;
+                case MapEntry.COMPRESSED -> mayTrim ? 0 : MapEntry.zero(0);
+                default -> mayTrim ? 0 : MapEntry.zero(0);
+            };
+            if (next != entry) {
+                publish(cluster, entry, next);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void zeroPartCluster(long cluster, int inner, int n) throws IOException {
+        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
+        lock.readLock().lock();
+        try {
+            if (MapEntry.readsAsZero(map.get(cluster))) {
+                return;
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        writeCluster(cluster, inner, ByteBuffer.allocate(n));
+    }
+
+    @Override
+    public List<Extent> extents(long offset, long length) throws IOException {
+        ensureOpen();
+        checkRange(offset, length);
+        List<Extent> extents = new ArrayList<>();
+        long end = offset + length;
+        long pos = offset;
+        long runStart = offset;
+        ExtentType runType = null;
+        while (pos < end) {
+            long cluster = pos >>> clusterBits;
+            ExtentType type;
+            long stop;
+            if (!map.hasTable(cluster)) {
+                type = ExtentType.HOLE;
+                stop = map.nextTableStart(cluster) << clusterBits;
+            } else {
+                type = switch (MapEntry.type(map.get(cluster))) {
+                    case MapEntry.UNALLOCATED -> ExtentType.HOLE;
+                    case MapEntry.ZERO -> ExtentType.ZERO;
+                    default -> ExtentType.DATA;
+                };
+                stop = (cluster + 1) << clusterBits;
+            }
+            if (type != runType) {
+                if (runType != null) {
+                    extents.add(new Extent(runStart, pos - runStart, runType));
+                }
+                runType = type;
+                runStart = pos;
+            }
+            pos = Math.min(stop, end);
+        }
+        if (runType != null) {
+            extents.add(new Extent(runStart, end - runStart, runType));
+        }
+        return extents;
+    }
+
+    @Override
+    public long usage() {
+        return allocator.usage();
+    }
+
+    /**
+     * Makes every completed write durable. Concurrent flushes share one commit: a flush that finds
+     * its writes already covered by a commit that finished meanwhile returns at once.
+     */
+    @Override
+    public void flush() throws IOException {
+        ensureOpen();
+        if (readOnly) {
+            return;
+        }
+        long target = completedChanges.get();
+        commitLock.lock();
+        try {
+            if (durableChanges >= target) {
+                return;
+            }
+            long covered = completedChanges.get();
+            commit(true);
+            durableChanges = covered;
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /** Grows the virtual size (shrinking is refused); durable when this returns. */
+    public void resize(long newSize) throws IOException {
+        ensureWritable();
+        if (newSize < virtualSize) {
+            throw new IllegalArgumentException("cannot shrink from " + virtualSize + " to " + newSize + " bytes");
+        }
+        if (newSize > ImageFormat.maxVirtualSize(clusterSize)) {
+            throw new IllegalArgumentException("virtual size " + newSize + " exceeds the maximum "
+                    + ImageFormat.maxVirtualSize(clusterSize) + " for cluster size " + clusterSize);
+        }
+        markDirty();
+        commitLock.lock();
+        try {
+            mapLock.lock();
+            try {
+                int l1Entries = ImageFormat.l1EntriesFor(newSize, clusterBits);
+                if (l1Entries > map.l1Entries()) {
+                    map.grow(l1Entries);
+                }
+                virtualSize = newSize;
+                mapVersion++;
+            } finally {
+                mapLock.unlock();
+            }
+            commit(true);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /** Counts the map; a consistent picture when nothing writes meanwhile. */
+    public ImageInfo info() throws IOException {
+        long data = 0;
+        long compressed = 0;
+        long zero = 0;
+        long compressedBytes = 0;
+        long tables = 0;
+        for (int i = 0; i < map.l1Entries(); i++) {
+            L2Table table = map.table(i);
+            if (table == null) {
+                continue;
+            }
+            tables++;
+            for (int j = 0; j < table.size(); j++) {
+                long entry = table.get(j);
+                switch (MapEntry.type(entry)) {
+                    case MapEntry.DATA -> data++;
+                    case MapEntry.ZERO -> zero++;
+                    case MapEntry.COMPRESSED -> {
+                        compressed++;
+                        compressedBytes += MapEntry.storedLength(entry, clusterSize);
+                    }
+                    default -> { }
+                }
+            }
+        }
+        long l1Bytes = ImageFormat.alignUp((long) map.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize);
+        long metadata = clusterSize + l1Bytes + tables * clusterSize;
+        return new ImageInfo(virtualSize, file.size(), usage(), clusterSize, !dirtyOnDisk, compressWrites, data,
+                compressed, zero, compressedBytes, metadata);
+    }
+
+    /**
+     * Commits with the dirty flag clear, truncates after the last used byte and releases the lock.
+     * Callers stop issuing I/O first; requests racing with close may fail with "image is closed".
+     */
+    @Override
+    public void close() throws IOException {
+        commitLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!readOnly && failure == null) {
+                if (dirtyOnDisk || hasUncommittedChanges()) {
+                    commit(false);
+                }
+                long lastUsed = allocator.lastUsedEnd();
+                if (file.size() > lastUsed) {
+                    file.truncate(lastUsed);
+                }
+            }
+        } finally {
+            commitLock.unlock();
+            file.close();
+        }
+    }
+
+    // ---- commits
+
+    private boolean hasUncommittedChanges() {
+        mapLock.lock();
+        try {
+            return mapVersion != committedMapVersion;
+        } finally {
+            mapLock.unlock();
+        }
+    }
+
+    /** Sets the dirty flag durably before the first change after open. */
+    private void markDirty() throws IOException {
+        if (dirtyOnDisk) {
+            return;
+        }
+        commitLock.lock();
+        try {
+            ensureWritable();
+            if (!dirtyOnDisk) {
+                commit(true);
+            }
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /**
+     * Writes changed tables to new places and the L1, forces, writes the next header into the older
+     * slot, forces, then frees what the new header no longer references. Caller holds commitLock.
+     * An I/O failure here leaves the on-disk image at the previous commit and this object failed.
+     */
+    private void commit(boolean dirty) throws IOException {
+        ensureNotFailed();
+        CommitPlan plan;
+        mapLock.lock();
+        try {
+            plan = mapVersion != committedMapVersion ? planTables() : null;
+        } finally {
+            mapLock.unlock();
+        }
+        try {
+            if (plan != null) {
+                for (TableWrite write : plan.writes) {
+                    file.write(write.bytes, write.offset);
+                }
+                file.write(plan.l1, plan.l1Offset);
+            }
+            file.force();
+            if (plan == null && dirty == committed.dirty()) {
+                return;
+            }
+            ImageHeader next = plan == null
+                    ? committed.next(dirty, committed.virtualSize(), committed.l1Offset(), committed.l1Entries(),
+                            committed.l1Checksum())
+                    : committed.next(dirty, plan.virtualSize, plan.l1Offset, plan.l1Entries, plan.l1Checksum);
+            file.write(next.encode(), next.slotOffset());
+            file.force();
+            committed = next;
+            dirtyOnDisk = dirty;
+        } catch (IOException | RuntimeException e) {
+            failure = e instanceof IOException io ? io : new IOException(e);
+            throw e;
+        }
+        if (plan != null) {
+            // Punch before the ranges become allocatable, or a punch could zero a new allocation.
+            for (long[] range : plan.freed) {
+                file.releaseSpace(range[0], range[1]);
+            }
+            allocator.makeFree(plan.freed);
+            for (TableWrite write : plan.writes) {
+                listener.allocated(write.offset, clusterSize, allocator.usage());
+            }
+            if (plan.l1Length > 0) {
+                listener.allocated(plan.l1Offset, plan.l1Length, allocator.usage());
+            }
+        }
+    }
+
+    private record TableWrite(long offset, ByteBuffer bytes) {
+    }
+
+    private record CommitPlan(List<TableWrite> writes, ByteBuffer l1, long l1Offset, long l1Length, int l1Entries,
+            int l1Checksum, long virtualSize, List<long[]> freed) {
+    }
+
+    /**
+     * Snapshots the changed tables and places them and a new L1 in free space. Metadata does not
+     * ask the listener to reserve: a flush must not fail on quota for a few tables (the listener
+     * still hears of them after the commit). Allocation comes first so that a failure leaves
+     * everything as it was. Caller holds mapLock.
+     */
+    private CommitPlan planTables() throws IOException {
+        BitSet dirtyTables = map.takeDirtyTables();
+        int l1Entries = map.l1Entries();
+        long l1Length = ImageFormat.alignUp((long) l1Entries * ImageFormat.L1_ENTRY_SIZE, clusterSize);
+        List<long[]> allocated = new ArrayList<>();
+        long[] tableOffsets = new long[l1Entries];
+        try {
+            for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
+                L2Table table = map.table(i);
+                if (table != null && !table.isEmpty()) {
+                    tableOffsets[i] = allocator.allocate(clusterSize, clusterSize, AllocationListener.NONE);
+                    allocated.add(new long[] {tableOffsets[i], clusterSize});
+                }
+            }
+            long l1Offset = 0;
+            if (l1Entries > 0) {
+                l1Offset = allocator.allocate(l1Length, clusterSize, AllocationListener.NONE);
+                allocated.add(new long[] {l1Offset, l1Length});
+            }
+            return buildPlan(dirtyTables, tableOffsets, l1Offset, l1Length);
+        } catch (IOException | RuntimeException e) {
+            for (long[] range : allocated) {
+                allocator.releaseUnused(range[0], range[1]);
+            }
+            map.restoreDirtyTables(dirtyTables);
+            throw e;
+        }
+    }
+
+    private CommitPlan buildPlan(BitSet dirtyTables, long[] tableOffsets, long l1Offset, long l1Length) {
+        List<long[]> freed = new ArrayList<>();
+        List<TableWrite> writes = new ArrayList<>();
+        for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
+            L2Table table = map.table(i);
+            if (table == null) {
+                continue;
+            }
+            if (table.diskOffset != 0) {
+                freed.add(new long[] {table.diskOffset, clusterSize});
+            }
+            if (tableOffsets[i] == 0) {
+                map.remove(i);
+                continue;
+            }
+            ByteBuffer bytes = table.encode();
+            table.diskOffset = tableOffsets[i];
+            table.diskChecksum = ImageHeader.checksum(bytes.array(), 0, bytes.capacity());
+            writes.add(new TableWrite(tableOffsets[i], bytes));
+        }
+        int l1Entries = map.l1Entries();
+        ByteBuffer l1 = ByteBuffer.allocate(Math.toIntExact(l1Length));
+        for (int i = 0; i < l1Entries; i++) {
+            L2Table table = map.table(i);
+            if (table != null) {
+                l1.putLong(i * ImageFormat.L1_ENTRY_SIZE, table.diskOffset);
+                l1.putInt(i * ImageFormat.L1_ENTRY_SIZE + 8, table.diskChecksum);
+            }
+        }
+        int l1Checksum = ImageHeader.checksum(l1.array(), 0, l1Entries * ImageFormat.L1_ENTRY_SIZE);
+        if (committed.l1Entries() > 0) {
+            freed.add(new long[] {committed.l1Offset(), ImageFormat.alignUp(
+                    (long) committed.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize)});
+        }
+        freed.addAll(allocator.takePending());
+        committedMapVersion = mapVersion;
+        return new CommitPlan(writes, l1, l1Offset, l1Length, l1Entries, l1Checksum, virtualSize, freed);
+    }
+
+    // ---- maintenance hooks for the checker and the compactor
+
+    /** Makes the next commit rewrite every table (to new places, like any commit). */
+    void rewriteAllTables() {
+        mapLock.lock();
+        try {
+            map.markAllDirty();
+            mapVersion++;
+        } finally {
+            mapLock.unlock();
+        }
+    }
+
+    /**
+     * Moves the storage of one guest cluster. With {@code belowOnly} it moves only into free space
+     * below its current place and returns false when there is none (compaction); otherwise it
+     * always moves, giving the cluster a private copy (repair of overlaps). A zero entry drops its
+     * kept cluster.
+     */
+    boolean relocate(long cluster, boolean belowOnly) throws IOException {
+        markDirty();
+        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
+        lock.writeLock().lock();
+        try {
+            long entry = map.get(cluster);
+            int type = MapEntry.type(entry);
+            long from = MapEntry.offset(entry);
+            long length = MapEntry.storedLength(entry, clusterSize);
+            if (length == 0) {
+                return false;
+            }
+            if (type == MapEntry.ZERO) {
+                publish(cluster, entry, MapEntry.zero(0));
+                return true;
+            }
+            long alignment = type == MapEntry.COMPRESSED ? ImageFormat.SECTOR : clusterSize;
+            long to = belowOnly
+                    ? allocator.allocateBelow(length, alignment, from)
+                    : allocator.allocate(length, alignment, listener);
+            if (to < 0) {
+                return false;
+            }
+            ByteBuffer bytes = ByteBuffer.allocate(type == MapEntry.COMPRESSED
+                    ? MapEntry.compressedLength(entry) : clusterSize);
+            file.readFully(bytes, from);
+            writeNew(bytes.flip(), to, length);
+            publish(cluster, entry, type == MapEntry.COMPRESSED
+                    ? MapEntry.compressed(to, MapEntry.compressedLength(entry))
+                    : MapEntry.data(to));
+            return true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Guest clusters that occupy file space, with their physical offsets, for maintenance walks. */
+    List<long[]> storedClusters() {
+        List<long[]> stored = new ArrayList<>();
+        for (int i = 0; i < map.l1Entries(); i++) {
+            L2Table table = map.table(i);
+            if (table == null) {
+                continue;
+            }
+            for (int j = 0; j < table.size(); j++) {
+                long entry = table.get(j);
+                long length = MapEntry.storedLength(entry, clusterSize);
+                if (length > 0) {
+                    stored.add(new long[] {(long) i * map.l2Entries() + j, MapEntry.offset(entry), length});
+                }
+            }
+        }
+        return stored;
+    }
+
+    /** Force-commits outstanding changes so that freed space becomes reusable. */
+    void commitNow() throws IOException {
+        commitLock.lock();
+        try {
+            commit(true);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /** Returns the host space of every free range (repair, compaction). */
+    void releaseFreeSpace() throws IOException {
+        for (long[] range : allocator.freeRanges()) {
+            file.releaseSpace(range[0], range[1]);
+        }
+    }
+
+    // ---- checks
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException(file.name() + ": image is closed");
+        }
+    }
+
+    private void ensureNotFailed() throws IOException {
+        IOException cause = failure;
+        if (cause != null) {
+            throw new IOException(file.name() + ": image stopped after an earlier I/O error; reopen it", cause);
+        }
+    }
+
+    private void ensureWritable() throws IOException {
+        ensureOpen();
+        if (readOnly) {
+            throw new IOException(file.name() + ": image is open read-only");
+        }
+        ensureNotFailed();
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset > virtualSize - length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " is outside the device of "
+                    + virtualSize + " bytes");
+        }
+    }
+
+    private void fillZero(ByteBuffer part) {
+        part.put(zeros, 0, part.remaining());
+    }
+}

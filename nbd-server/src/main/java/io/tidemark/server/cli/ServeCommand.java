@@ -1,0 +1,74 @@
+package io.tidemark.server.cli;
+
+import io.tidemark.image.AllocationListener;
+import io.tidemark.server.nbd.ConnectionLimits;
+import io.tidemark.server.nbd.ExportRegistry;
+import io.tidemark.server.nbd.ListenAddress;
+import io.tidemark.server.nbd.NbdServer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tidemark serve}: serves images over NBD until SIGTERM or Ctrl-C, then shuts down gracefully. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve images over NBD until SIGTERM or Ctrl-C.",
+            "Listens on TCP (default 127.0.0.1:10809) unless only --unix is given.",
+            "The first export is also the default export (the empty name)."})
+final class ServeCommand implements Callable<Integer> {
+
+    static final String DEFAULT_LISTEN = "127.0.0.1:10809";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "TCP address (default " + DEFAULT_LISTEN + ")")
+    String listen;
+
+    @Option(names = "--unix", paramLabel = "PATH", description = "also (or only) listen on this Unix socket")
+    Path unix;
+
+    @Option(names = "--export", required = true, paramLabel = ExportSpec.FORMAT, converter = ExportSpec.Converter.class,
+            description = "an image to serve; repeat for several exports")
+    List<ExportSpec> exports;
+
+    @Override
+    public Integer call() throws Exception {
+        List<ListenAddress> addresses = listenAddresses(listen, unix);
+        ExportRegistry registry = ExportOpener.open(exports, exportSpec -> AllocationListener.NONE);
+        NbdServer server = start(registry, addresses);
+        printAddresses(spec.commandLine().getOut(), server);
+        server.awaitClosed();
+        return 0;
+    }
+
+    static List<ListenAddress> listenAddresses(String listen, Path unix) {
+        List<ListenAddress> addresses = new ArrayList<>();
+        if (listen != null || unix == null) {
+            addresses.add(ListenAddress.Tcp.parse(listen == null ? DEFAULT_LISTEN : listen));
+        }
+        if (unix != null) {
+            addresses.add(new ListenAddress.Unix(unix));
+        }
+        return addresses;
+    }
+
+    /** Starts the server and arranges for SIGTERM and Ctrl-C to shut it down gracefully. */
+    static NbdServer start(ExportRegistry registry, List<ListenAddress> addresses) throws Exception {
+        NbdServer server = NbdServer.start(registry, addresses, ConnectionLimits.DEFAULT, NbdServer.defaultDiskThreads());
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tidemark-shutdown"));
+        return server;
+    }
+
+    /** One line per address, the form clients take: {@code listening on nbd://127.0.0.1:10809}. */
+    static void printAddresses(PrintWriter out, NbdServer server) {
+        for (ListenAddress address : server.addresses()) {
+            out.println("listening on " + address.uri());
+        }
+        out.flush();
+    }
+}
