@@ -134,8 +134,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         int flags = export.get().transmissionFlags(structuredReplies);
-        boolean noZeroes = clientFlags != null && clientFlags.noZeroes();
-        ctx.write(new HandshakeReply.ExportInfo(export.get().size(), flags, !noZeroes));
+        ctx.write(new HandshakeReply.ExportInfo(export.get().size(), flags, !clientFlags.noZeroes()));
         enterTransmission(ctx, export.get(), flags);
     }
 

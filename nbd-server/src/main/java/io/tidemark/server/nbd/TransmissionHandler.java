@@ -146,7 +146,27 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         send(reply, cost);
     }
 
+    /**
+     * Writes a reply from any thread. The write starts on the event loop, where a connection that
+     * is already torn down can be seen reliably: its reply's buffers are released instead.
+     */
     private void send(Reply reply, long cost) {
+        if (ctx.executor().inEventLoop()) {
+            write(reply, cost);
+            return;
+        }
+        try {
+            ctx.executor().execute(() -> write(reply, cost));
+        } catch (RejectedExecutionException e) {
+            reply.releaseData(); // the event loop is gone: the server is stopping
+        }
+    }
+
+    private void write(Reply reply, long cost) {
+        if (ctx.isRemoved()) {
+            reply.releaseData();
+            return;
+        }
         ctx.writeAndFlush(reply).addListener((ChannelFuture f) -> completed(f, cost));
     }
 

@@ -13,6 +13,22 @@ public sealed interface Reply {
 
     long cookie();
 
+    /** Releases the data buffers of a reply that will not be written (its connection is gone). */
+    default void releaseData() {
+        switch (this) {
+            case Simple s -> {
+                if (s.data() != null) {
+                    s.data().release();
+                }
+            }
+            case Structured r -> r.chunks().forEach(c -> {
+                if (c instanceof OffsetData d) {
+                    d.data().release();
+                }
+            });
+        }
+    }
+
     /** A simple reply: error code and, for a successful READ, the data. */
     record Simple(long cookie, int error, ByteBuf data) implements Reply {
     }

@@ -8,12 +8,15 @@ import io.tidemark.server.protocol.NbdProtocol.Magic;
 import java.util.List;
 
 /**
- * Turns transmission-phase bytes into {@link Request} records. A WRITE's data rides along as a
- * retained slice; data longer than {@link ProtocolLimits#MAX_PAYLOAD} is skipped as it arrives
+ * Turns transmission-phase bytes into {@link Request} records. A WRITE's data rides along in
+ * the request (see {@link #decodePayload}); data longer than {@link ProtocolLimits#MAX_PAYLOAD} is skipped as it arrives
  * (so the stream stays in step) and the request is passed on without payload for the handler
  * to refuse. A wrong request magic is a framing error.
  */
 public final class RequestDecoder extends ByteToMessageDecoder {
+
+    /** First capacity of a buffer gathering a WRITE payload that has not fully arrived. */
+    private static final int INITIAL_GATHER_CAPACITY = 64 * 1024;
 
     private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD, BROKEN }
 
@@ -24,12 +27,14 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private long offset;
     private long length;
     private long toSkip;
+    /** A WRITE payload being gathered, or null. */
+    private ByteBuf payload;
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
-            case HEADER -> decodeHeader(in, out);
-            case PAYLOAD -> decodePayload(in, out);
+            case HEADER -> decodeHeader(ctx, in, out);
+            case PAYLOAD -> decodePayload(ctx, in, out);
             case SKIP_PAYLOAD -> {
                 int skipped = (int) Math.min(in.readableBytes(), toSkip);
                 in.skipBytes(skipped);
@@ -44,14 +49,43 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void decodePayload(ByteBuf in, List<Object> out) {
-        if (in.readableBytes() >= length) {
-            out.add(new Request(flags, command, cookie, offset, length, in.readRetainedSlice((int) length)));
-            state = State.HEADER;
+    /**
+     * A payload already buffered in full is passed on as a slice, without a copy. One still
+     * arriving is gathered into its own buffer, which grows with the bytes received up to the
+     * payload's length, so the decoder's buffer never grows to hold a large WRITE.
+     */
+    private void decodePayload(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (payload == null && in.readableBytes() >= length) {
+            emit(in.readRetainedSlice((int) length), out);
+            return;
+        }
+        if (payload == null) {
+            // sized by what has arrived, growing up to the length: 28 header bytes must not buy 32 MiB
+            int initial = (int) Math.min(length, Math.max(in.readableBytes(), INITIAL_GATHER_CAPACITY));
+            payload = ctx.alloc().directBuffer(initial, (int) length);
+        }
+        payload.writeBytes(in, (int) Math.min(in.readableBytes(), length - payload.writerIndex()));
+        if (payload.writerIndex() == length) {
+            ByteBuf complete = payload;
+            payload = null;
+            emit(complete, out);
         }
     }
 
-    private void decodeHeader(ByteBuf in, List<Object> out) {
+    private void emit(ByteBuf data, List<Object> out) {
+        out.add(new Request(flags, command, cookie, offset, length, data));
+        state = State.HEADER;
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        if (payload != null) {
+            payload.release();
+            payload = null;
+        }
+    }
+
+    private void decodeHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (in.readableBytes() < ProtocolLimits.REQUEST_HEADER_LENGTH) {
             return;
         }
@@ -70,7 +104,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             out.add(new Request(flags, command, cookie, offset, length, null));
         } else if (length <= ProtocolLimits.MAX_PAYLOAD) {
             state = State.PAYLOAD;
-            decodePayload(in, out);
+            decodePayload(ctx, in, out);
         } else {
             toSkip = length;
             state = State.SKIP_PAYLOAD;

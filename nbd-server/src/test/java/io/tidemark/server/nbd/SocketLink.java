@@ -14,11 +14,11 @@ import java.nio.file.Path;
 /** A real socket to a running server, for {@link NbdTestClient}. */
 final class SocketLink implements NbdTestClient.Link, AutoCloseable {
 
-    private final AutoCloseable socket;
+    private final java.io.Closeable socket;
     private final DataInputStream in;
     private final OutputStream out;
 
-    private SocketLink(AutoCloseable socket, java.io.InputStream in, OutputStream out) {
+    private SocketLink(java.io.Closeable socket, java.io.InputStream in, OutputStream out) {
         this.socket = socket;
         this.in = new DataInputStream(in);
         this.out = out;
@@ -56,7 +56,7 @@ final class SocketLink implements NbdTestClient.Link, AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         socket.close();
     }
 }

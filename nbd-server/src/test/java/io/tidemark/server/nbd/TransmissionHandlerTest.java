@@ -13,6 +13,7 @@ import io.tidemark.server.protocol.NbdProtocol.Error;
 import io.tidemark.server.protocol.NbdProtocol.MetaContext;
 import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
 import io.tidemark.server.protocol.ProtocolLimits;
+import io.tidemark.server.protocol.TrackingAllocator;
 import io.tidemark.server.protocol.Wire;
 import java.io.IOException;
 import java.time.Duration;
@@ -392,5 +393,21 @@ class TransmissionHandlerTest {
         client.readData(length);
         assertThat(client.readSimpleReply().cookie()).isEqualTo(3);
         assertThat(connection.channel.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void replyToAClientThatLeftIsReleasedNotLeaked() throws Exception {
+        connection = new EmbeddedConnection(new Export("disk", "", device));
+        TrackingAllocator allocator = new TrackingAllocator();
+        connection.channel.config().setAllocator(allocator);
+        NbdTestClient client = connection.client();
+        client.handshake("disk", true, false);
+        connection.queueIo();
+        client.request(0, Command.READ, 1, 0, 2 * CommandExecutor.SPARSE_READ_MINIMUM);
+        client.request(0, Command.READ, 2, 0, 512);
+        connection.channel.close();
+        connection.runQueuedIo(0);
+        connection.runQueuedIo(0);
+        assertThat(allocator.made).isNotEmpty().allSatisfy(b -> assertThat(b.refCnt()).isZero());
     }
 }

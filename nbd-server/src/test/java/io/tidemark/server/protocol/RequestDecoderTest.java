@@ -58,4 +58,23 @@ class RequestDecoderTest {
                 .isInstanceOf(ProtocolViolationException.class)
                 .hasMessageContaining("bad request magic 0x21e41c71");
     }
+
+    @Test
+    void aWriteHeaderAloneDoesNotBuyItsWholePayload() {
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder());
+        TrackingAllocator allocator = new TrackingAllocator();
+        channel.config().setAllocator(allocator);
+        int length = ProtocolLimits.MAX_PAYLOAD;
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 1, 0, length).zeroes(100)
+                .toArray()));
+        assertThat(allocator.made).allSatisfy(b -> assertThat(b.capacity()).isLessThanOrEqualTo(64 * 1024));
+        byte[] rest = new byte[length - 100];
+        rest[rest.length - 1] = 9;
+        channel.writeInbound(Unpooled.wrappedBuffer(rest));
+        Request write = channel.readInbound();
+        assertThat(write.payload().readableBytes()).isEqualTo(length);
+        assertThat(write.payload().getByte(length - 1)).isEqualTo((byte) 9);
+        write.releasePayload();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
 }
