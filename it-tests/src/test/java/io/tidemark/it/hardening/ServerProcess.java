@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A tidemark server in its own JVM, started from the shaded jar plus the test classes (see
- * {@link StandaloneServer}), that a test can kill -9, stop with SIGTERM, and measure.
+ * {@code tidemark serve} in its own JVM, started from the shaded jar, that a test can kill -9,
+ * stop with SIGTERM, and measure.
  */
 final class ServerProcess implements AutoCloseable {
 
@@ -30,19 +30,28 @@ final class ServerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts a server on a free loopback port with the given {@code NAME=PATH} exports. */
+    /** Starts a server on a free loopback port serving the given {@code NAME=PATH} exports. */
     static ServerProcess start(Path log, String... exports) throws IOException {
+        List<String> args = new ArrayList<>();
+        for (String export : exports) {
+            args.add("--export");
+            args.add(export);
+        }
+        return serve(log, args.toArray(String[]::new));
+    }
+
+    /** Starts {@code tidemark serve --listen 127.0.0.1:0} with further arguments. */
+    static ServerProcess serve(Path log, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Xmx256m",
-                "-XX:MaxDirectMemorySize=" + MAX_DIRECT_MEMORY, "-cp", classpath(),
-                StandaloneServer.class.getName(), "127.0.0.1:0"));
-        command.addAll(List.of(exports));
+                "-XX:MaxDirectMemorySize=" + MAX_DIRECT_MEMORY, "-jar", jar(), "serve", "--listen", "127.0.0.1:0"));
+        command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_SECONDS);
         for (String line; (line = out.readLine()) != null; ) {
-            if (line.startsWith("listening ")) {
-                return new ServerProcess(process, line.substring("listening ".length()).trim(), log);
+            if (line.startsWith("listening on nbd://")) {
+                return new ServerProcess(process, line.substring("listening on ".length()).trim(), log);
             }
             if (System.nanoTime() > deadline) {
                 break;
@@ -56,19 +65,22 @@ final class ServerProcess implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** The shaded jar (the product) and this module's test classes (the launcher class). */
-    private static String classpath() {
+    private static String jar() {
         Path jar = Path.of(System.getProperty("tidemark.jar", "../nbd-server/target/tidemark.jar"));
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("tidemark jar not built: " + jar.toAbsolutePath());
         }
-        Path testClasses = Path.of(StandaloneServer.class.getProtectionDomain().getCodeSource().getLocation().getPath());
-        return jar.toAbsolutePath() + ":" + testClasses;
+        return jar.toAbsolutePath().toString();
     }
 
     /** The NBD URI of an export, e.g. {@code nbd://127.0.0.1:40123/disk}. */
     String uri(String export) {
         return uri + "/" + export;
+    }
+
+    /** The TCP port the server listens on. */
+    int port() {
+        return Integer.parseInt(uri.substring(uri.lastIndexOf(':') + 1));
     }
 
     long pid() {

@@ -1,10 +1,14 @@
 package io.tidemark.server.cli;
 
 import io.tidemark.image.AllocationListener;
+import io.tidemark.server.nbd.ClientPolicy;
 import io.tidemark.server.nbd.ConnectionLimits;
+import io.tidemark.server.nbd.ExportAccess;
 import io.tidemark.server.nbd.ExportRegistry;
 import io.tidemark.server.nbd.ListenAddress;
 import io.tidemark.server.nbd.NbdServer;
+import io.tidemark.server.nbd.TlsMode;
+import io.tidemark.server.nbd.TlsSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,11 +40,31 @@ final class ServeCommand implements Callable<Integer> {
             description = "an image to serve; repeat for several exports")
     List<ExportSpec> exports;
 
+    @Option(names = "--tls", paramLabel = "MODE", defaultValue = "off",
+            description = "off, allow or require NBD_OPT_STARTTLS (default ${DEFAULT-VALUE})")
+    String tls;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "the server's X.509 certificate chain (PEM)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "the certificate's private key (PEM, PKCS#8)")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "CA certificates (PEM); when given, clients must present a certificate it signed")
+    Path tlsCa;
+
+    @Option(names = "--allow", paramLabel = ExportAccess.FORMAT,
+            description = "only clients with this certificate name, or from this network, may open EXPORT; repeat to add")
+    List<String> allow = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         List<ListenAddress> addresses = listenAddresses(listen, unix);
+        ClientPolicy policy = new ClientPolicy(TlsSettings.fromPem(TlsMode.parse(tls), tlsCert, tlsKey, tlsCa),
+                ExportAccess.parse(allow));
         ExportRegistry registry = ExportOpener.open(exports, exportSpec -> AllocationListener.NONE);
-        NbdServer server = start(registry, addresses);
+        NbdServer server = start(registry, addresses, policy);
         printAddresses(spec.commandLine().getOut(), server);
         server.awaitClosed();
         return 0;
@@ -59,7 +83,13 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Starts the server and arranges for SIGTERM and Ctrl-C to shut it down gracefully. */
     static NbdServer start(ExportRegistry registry, List<ListenAddress> addresses) throws Exception {
-        NbdServer server = NbdServer.start(registry, addresses, ConnectionLimits.DEFAULT, NbdServer.defaultDiskThreads());
+        return start(registry, addresses, ClientPolicy.OPEN);
+    }
+
+    static NbdServer start(ExportRegistry registry, List<ListenAddress> addresses, ClientPolicy policy)
+            throws Exception {
+        NbdServer server = NbdServer.start(registry, addresses, ConnectionLimits.DEFAULT, NbdServer.defaultDiskThreads(),
+                policy);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tidemark-shutdown"));
         return server;
     }
