@@ -18,7 +18,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     /** First capacity of a buffer gathering a WRITE payload that has not fully arrived. */
     private static final int INITIAL_GATHER_CAPACITY = 64 * 1024;
 
-    private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD }
+    private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD, BROKEN }
 
     private State state = State.HEADER;
     private int flags;
@@ -44,6 +44,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
                     state = State.HEADER;
                 }
             }
+            // after a framing error nothing that follows is a request, not even when the channel closes
+            case BROKEN -> in.skipBytes(in.readableBytes());
         }
     }
 
@@ -89,6 +91,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
         int magic = in.readInt();
         if (magic != Magic.REQUEST) {
+            state = State.BROKEN;
             throw new ProtocolViolationException(String.format("bad request magic 0x%08x (expected 0x%08x)", magic,
                     Magic.REQUEST));
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import io.tidemark.server.nbd.ClientPolicy;
 import io.tidemark.server.nbd.ListenAddress;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
@@ -124,7 +125,7 @@ class ServeThresholdsTest {
         ThresholdOptions options = options(startReceiver());
         StringWriter printed = new StringWriter();
 
-        try (Serving serving = ServeCommand.startMonitored(exports, listen, options, new PrintWriter(printed))) {
+        try (Serving serving = ServeCommand.startMonitored(exports, listen, ClientPolicy.OPEN, options, new PrintWriter(printed))) {
             assertThat(printed.toString()).contains("listening on nbd://127.0.0.1:")
                     .contains("control API on http://127.0.0.1:");
             JsonNode event = awaitWebhook();
@@ -150,7 +151,7 @@ class ServeThresholdsTest {
                     .contains("tidemark_events_delivered_total 1");
         }
 
-        try (Serving again = ServeCommand.startMonitored(exports, listen, options, new PrintWriter(new StringWriter()))) {
+        try (Serving again = ServeCommand.startMonitored(exports, listen, ClientPolicy.OPEN, options, new PrintWriter(new StringWriter()))) {
             JsonNode disk = get(again, "/exports/disk");
             assertThat(disk.path("thresholds").get(0).path("state").asText()).isEqualTo("cleared");
         }
@@ -172,7 +173,7 @@ class ServeThresholdsTest {
 
     private Serving serve(String export, ThresholdOptions options) throws Exception {
         return ServeCommand.startMonitored(List.of(ExportSpec.parse(export)),
-                List.of(ListenAddress.Tcp.parse("127.0.0.1:0")), options, new PrintWriter(new StringWriter()));
+                List.of(ListenAddress.Tcp.parse("127.0.0.1:0")), ClientPolicy.OPEN, options, new PrintWriter(new StringWriter()));
     }
 
     private static int nbdPort(Serving serving) {
