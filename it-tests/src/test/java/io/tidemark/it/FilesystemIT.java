@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tidemark.image.thin.CheckResult;
+import io.tidemark.image.thin.ImageChecker;
 import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,6 +49,9 @@ class FilesystemIT {
         Path image = dir.resolve("fs.tdm");
         ThinImage.create(image, IMAGE_SIZE, 64 * 1024, false).close();
         ext4SurvivesCopyUnmountFsckAndRemount(image);
+        servers.stopAll();
+        CheckResult check = ImageChecker.check(image);
+        assertThat(check.isClean()).as("image check after the server stopped: %s", check).isTrue();
     }
 
     private void ext4SurvivesCopyUnmountFsckAndRemount(Path image) throws Exception {

@@ -142,6 +142,12 @@ public final class NbdServer implements AutoCloseable {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** SIGKILL: the process gets no chance to flush or close anything, as in a crash. */
+    public void kill() throws InterruptedException {
+        stopRequested = true;
+        process.destroyForcibly().waitFor(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    }
+
     /** SIGTERM, then SIGKILL if it lingers. */
     @Override
     public void close() {

@@ -49,6 +49,11 @@ public final class NbdServerExtension implements AfterEachCallback {
         }
     }
 
+    /** Stops every server of this test now (SIGTERM, graceful for tidemark), e.g. to inspect the images. */
+    public void stopAll() {
+        running.forEach(NbdServer::close);
+    }
+
     @Override
     public void afterEach(ExtensionContext context) throws IOException {
         List<String> died = new ArrayList<>();

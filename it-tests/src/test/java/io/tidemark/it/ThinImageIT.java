@@ -4,6 +4,8 @@ import static io.tidemark.it.TestImages.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tidemark.image.thin.CheckResult;
+import io.tidemark.image.thin.ImageChecker;
 import io.tidemark.image.thin.ThinImage;
 import java.nio.file.Path;
 import java.util.Random;
@@ -57,6 +59,7 @@ class ThinImageIT {
         assertThat(overNbd).isEqualTo(ofImage);
         assertThat(ofImage.bytesOf(ExtentMap.Kind.DATA)).isEqualTo(CLUSTER + 2 * MIB + 3 * CLUSTER);
         assertThat(ofImage.isAll(ExtentMap.Kind.HOLE, 5 * MIB, 35 * MIB)).as("never written: %s", ofImage).isTrue();
+        assertCheckedClean(thin);
     }
 
     @Test
@@ -86,6 +89,13 @@ class ThinImageIT {
         assertThat(ofImage.isAll(ExtentMap.Kind.DATA, 4 * MIB, MIB)).as("zeroed range still data: %s", ofImage)
                 .isFalse();
         assertThat(ofImage.bytesOf(ExtentMap.Kind.DATA)).isEqualTo(5 * MIB);
+        assertCheckedClean(thin);
+    }
+
+    /** After the server's graceful shutdown the image has neither corruptions nor leaked clusters. */
+    private static void assertCheckedClean(Path thin) throws Exception {
+        CheckResult check = ImageChecker.check(thin);
+        assertThat(check.isClean()).as("image check after the server stopped: %s", check).isTrue();
     }
 
     /** With the library: {@code tidemark image create} does not make thin images yet. */

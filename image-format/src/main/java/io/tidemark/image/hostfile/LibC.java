@@ -20,6 +20,8 @@ import java.lang.invoke.VarHandle;
  * segment; {@link HostFile} turns failures into exceptions. Constants are Linux's (the same on
  * x86-64 and arm64).
  */
+// Binding C functions is what this class is for; processes run with --enable-native-access.
+@SuppressWarnings("restricted")
 final class LibC {
 
     static final int O_RDONLY = 0;

@@ -144,7 +144,8 @@ class HostFileTest {
     @Test
     void flockExcludesWritersAndSharesReaders() throws IOException {
         Path path = sizedFile(dir, "lock.img", 4 * K);
-        try (HostFile writer = HostFile.open(path, true); HostFile other = HostFile.open(path, true)) {
+        try (HostFile other = HostFile.open(path, true)) {
+            HostFile writer = HostFile.open(path, true);
             assertThat(writer.tryLock(true)).isTrue();
             assertThat(other.tryLock(true)).isFalse();
             assertThat(other.tryLock(false)).isFalse();

@@ -216,6 +216,7 @@ class RawFileDeviceTest {
     void aWriterExcludesEveryOtherOpenerAndReadersShare() throws IOException {
         Path path = file(SIZE);
         try (RawFileDevice writer = RawFileDevice.open(path, false)) {
+            assertThat(writer.capabilities().readOnly()).isFalse();
             assertThatThrownBy(() -> RawFileDevice.open(path, false))
                     .isInstanceOf(FileSystemException.class).hasMessageContaining("disk.raw").hasMessageContaining("locked");
             assertThatThrownBy(() -> RawFileDevice.open(path, true)).hasMessageContaining("locked");
@@ -229,7 +230,7 @@ class RawFileDeviceTest {
 
     @Test
     void extentsStopAfterTheLimitAndCoverFromTheStart() throws IOException {
-        int blocks = 2 * RawFileDevice.MAX_EXTENTS + 10;
+        int blocks = RawFileDevice.MAX_EXTENTS / 2 + 10;
         Path path = dir.resolve("striped.raw");
         try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
             file.setLength((long) blocks * 2 * 4 * K);

@@ -3,6 +3,7 @@ package io.tidemark.server.cli;
 import io.tidemark.image.ByteSize;
 import io.tidemark.image.thin.ImageFormat;
 import io.tidemark.image.thin.ThinImage;
+import io.tidemark.server.nbd.ClientPolicy;
 import io.tidemark.server.nbd.ListenAddress;
 import io.tidemark.server.nbd.NbdServer;
 import io.tidemark.threshold.ThresholdValue;
@@ -50,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println((created ? "created " : "using ") + image + " (thin, " + ByteSize.format(SIZE) + ")");
         Serving serving = ServeCommand.startMonitored(List.of(export), List.of(ListenAddress.Tcp.parse(listen)),
-                ThresholdOptions.forDemo(dir.resolve("state")), out).stopOnSignal();
+                ClientPolicy.OPEN, ThresholdOptions.forDemo(dir.resolve("state")), out).stopOnSignal();
         NbdServer server = serving.server();
         printHowToConnect(out, server.addresses().getFirst().uri() + "/" + EXPORT);
         server.awaitClosed();

@@ -2,9 +2,13 @@ package io.tidemark.server.cli;
 
 import io.tidemark.server.control.ControlServer;
 import io.tidemark.server.control.ThresholdServices;
+import io.tidemark.server.nbd.ClientPolicy;
 import io.tidemark.server.nbd.ConnectionLimits;
+import io.tidemark.server.nbd.ExportAccess;
 import io.tidemark.server.nbd.ListenAddress;
 import io.tidemark.server.nbd.NbdServer;
+import io.tidemark.server.nbd.TlsMode;
+import io.tidemark.server.nbd.TlsSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,10 +43,31 @@ final class ServeCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ThresholdOptions thresholds;
 
+    @Option(names = "--tls", paramLabel = "MODE", defaultValue = "off",
+            description = "off, allow or require NBD_OPT_STARTTLS (default ${DEFAULT-VALUE})")
+    String tls;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "the server's X.509 certificate chain (PEM)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "the certificate's private key (PEM, PKCS#8)")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "CA certificates (PEM); when given, clients must present a certificate it signed")
+    Path tlsCa;
+
+    @Option(names = "--allow", paramLabel = ExportAccess.FORMAT,
+            description = "only clients with this certificate name, or from this network, may open EXPORT; repeat to add")
+    List<String> allow = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         List<ListenAddress> addresses = listenAddresses(listen, unix);
-        Serving serving = startMonitored(exports, addresses, thresholds, spec.commandLine().getOut()).stopOnSignal();
+        ClientPolicy policy = new ClientPolicy(TlsSettings.fromPem(TlsMode.parse(tls), tlsCert, tlsKey, tlsCa),
+                ExportAccess.parse(allow));
+        Serving serving = startMonitored(exports, addresses, policy, thresholds, spec.commandLine().getOut())
+                .stopOnSignal();
         serving.server().awaitClosed();
         return 0;
     }
@@ -51,14 +76,14 @@ final class ServeCommand implements Callable<Integer> {
      * Opens the exports with their thresholds, starts the NBD server and the control API, and
      * prints where they listen. On failure everything started so far is closed again.
      */
-    static Serving startMonitored(List<ExportSpec> exports, List<ListenAddress> addresses,
+    static Serving startMonitored(List<ExportSpec> exports, List<ListenAddress> addresses, ClientPolicy policy,
             ThresholdOptions thresholds, PrintWriter out) throws Exception {
         ThresholdServices services = thresholds.startServices();
         NbdServer server = null;
         try {
             MonitoredExports monitored = MonitoredExports.open(exports, services);
             server = NbdServer.start(monitored.registry(), addresses, ConnectionLimits.DEFAULT,
-                    NbdServer.defaultDiskThreads());
+                    NbdServer.defaultDiskThreads(), policy);
             monitored.servedBy(server);
             ControlServer control = thresholds.startControl(services, monitored);
             printAddresses(out, server);

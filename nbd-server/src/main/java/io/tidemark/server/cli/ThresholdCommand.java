@@ -93,18 +93,37 @@ public final class ThresholdCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            JsonNode list = control.client().get(thresholdsPath(export));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.println(list.toPrettyString());
-            } else if (list.isEmpty()) {
-                out.println("export " + export + ": no thresholds");
-            } else {
-                for (JsonNode t : list) {
-                    out.println(t.path("name").asText() + ": " + describe(t));
-                }
+                out.println(control.client().get(thresholdsPath(export)).toPrettyString());
+                return 0;
+            }
+            JsonNode exported = control.client().get("/exports/" + ControlClient.segment(export));
+            out.println(summary(exported));
+            JsonNode list = exported.path("thresholds");
+            if (list.isEmpty()) {
+                out.println("no thresholds");
+            }
+            for (JsonNode t : list) {
+                out.println(t.path("name").asText() + ": " + describe(t));
             }
             return 0;
+        }
+
+        /** {@code export vm: usage 17M of 256M, quota 20M (pause), 1 writer paused}. */
+        private static String summary(JsonNode e) {
+            StringBuilder s = new StringBuilder("export ").append(e.path("name").asText())
+                    .append(": usage ").append(ByteSize.format(e.path("usage").asLong()))
+                    .append(" of ").append(ByteSize.format(e.path("size").asLong()));
+            JsonNode quota = e.path("quota");
+            s.append(quota.isObject()
+                    ? ", quota " + ByteSize.format(quota.path("bytes").asLong()) + " (" + quota.path("policy").asText() + ")"
+                    : ", no quota");
+            int paused = e.path("paused-writers").asInt();
+            if (paused > 0) {
+                s.append(", ").append(paused).append(paused == 1 ? " writer" : " writers").append(" paused");
+            }
+            return s.toString();
         }
     }
 

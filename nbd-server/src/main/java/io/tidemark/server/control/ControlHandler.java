@@ -28,8 +28,8 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,21 +72,22 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         this.token = token == null ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * Requests of this connection, in arrival order: each runs on a worker after the previous one,
+     * so pipelined requests are answered in order. Touched only on the event loop.
+     */
+    private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         request.retain();
-        try {
-            workers.execute(() -> {
-                try {
-                    handle(ctx, request);
-                } finally {
-                    request.release();
-                }
-            });
-        } catch (RejectedExecutionException e) {
+        previous = previous.thenRunAsync(() -> handle(ctx, request), workers).handle((done, failure) -> {
             request.release();
-            ctx.close();
-        }
+            if (failure != null) {
+                ctx.close(); // the server is shutting down (workers rejected the task)
+            }
+            return null;
+        });
     }
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {

@@ -58,9 +58,12 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final ServerContext context;
+    private final ClientPolicy policy;
 
-    private NbdServer(ExportRegistry exports, ConnectionLimits limits, int diskThreads, Transport transport) {
+    private NbdServer(ExportRegistry exports, ConnectionLimits limits, int diskThreads, Transport transport,
+            ClientPolicy policy) {
         this.exports = exports;
+        this.policy = policy;
         this.transport = transport;
         this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tidemark-accept", true),
                 transport.ioHandlerFactory());
@@ -84,13 +87,24 @@ public final class NbdServer implements AutoCloseable {
         return start(exports, addresses, limits, diskThreads, Transport.detect());
     }
 
+    /** As {@link #start(ExportRegistry, List, ConnectionLimits, int)}, admitting clients per {@code policy}. */
+    public static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
+            int diskThreads, ClientPolicy policy) throws IOException, InterruptedException {
+        return start(exports, addresses, limits, diskThreads, Transport.detect(), policy);
+    }
+
     /** {@link #start} on a chosen transport, so tests cover the NIO fallback on Linux too. */
     static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
             int diskThreads, Transport transport) throws IOException, InterruptedException {
+        return start(exports, addresses, limits, diskThreads, transport, ClientPolicy.OPEN);
+    }
+
+    private static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
+            int diskThreads, Transport transport, ClientPolicy policy) throws IOException, InterruptedException {
         if (addresses.isEmpty()) {
             throw new IllegalArgumentException("nothing to listen on");
         }
-        NbdServer server = new NbdServer(exports, limits, diskThreads, transport);
+        NbdServer server = new NbdServer(exports, limits, diskThreads, transport, policy);
         try {
             for (ListenAddress address : addresses) {
                 server.listen(address);
@@ -131,7 +145,7 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
-                        initConnection(ch.pipeline(), context);
+                        initConnection(ch.pipeline(), context, policy);
                     }
                 });
         Channel channel;
@@ -158,10 +172,20 @@ public final class NbdServer implements AutoCloseable {
 
     /** The pipeline of a new connection, in the handshake phase; the handshake swaps in transmission. */
     static void initConnection(ChannelPipeline pipeline, ServerContext context) {
+        initConnection(pipeline, context, ClientPolicy.OPEN);
+    }
+
+    static void initConnection(ChannelPipeline pipeline, ServerContext context, ClientPolicy policy) {
         pipeline.addLast(PipelineNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(FLUSH_BATCH, true))
                 .addLast(PipelineNames.DECODER, new HandshakeDecoder())
-                .addLast(PipelineNames.ENCODER, new HandshakeEncoder())
-                .addLast(PipelineNames.HANDLER, new HandshakeHandler(context));
+                .addLast(PipelineNames.ENCODER, new HandshakeEncoder());
+        if (policy.tls().mode() != TlsMode.OFF) {
+            pipeline.addLast(new StartTlsHandler(policy.tls()));
+        }
+        if (!policy.access().isOpen()) {
+            pipeline.addLast(new ExportAccessHandler(policy.access(), context.exports()));
+        }
+        pipeline.addLast(PipelineNames.HANDLER, new HandshakeHandler(context));
     }
 
     private static Channel bind(ServerBootstrap bootstrap, java.net.SocketAddress socketAddress, ListenAddress address)

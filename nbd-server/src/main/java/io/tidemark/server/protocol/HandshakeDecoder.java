@@ -12,7 +12,7 @@ import java.util.List;
  */
 public final class HandshakeDecoder extends ByteToMessageDecoder {
 
-    private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, SKIP_OPTION_DATA }
+    private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, SKIP_OPTION_DATA, BROKEN }
 
     private State state = State.CLIENT_FLAGS;
     private int option;
@@ -44,6 +44,8 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
                     state = State.OPTION_HEADER;
                 }
             }
+            // after a framing error nothing that follows is an option, not even when the channel closes
+            case BROKEN -> in.skipBytes(in.readableBytes());
         }
     }
 
@@ -61,6 +63,7 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
         }
         long magic = in.readLong();
         if (magic != NbdProtocol.Magic.IHAVEOPT) {
+            state = State.BROKEN;
             throw new ProtocolViolationException("bad option magic 0x" + Long.toHexString(magic)
                     + " (expected IHAVEOPT 0x" + Long.toHexString(NbdProtocol.Magic.IHAVEOPT) + ")");
         }

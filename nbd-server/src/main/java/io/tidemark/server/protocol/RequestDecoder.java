@@ -24,7 +24,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      */
     static final int UPFRONT_GATHER_CAPACITY = 2 * 1024 * 1024;
 
-    private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD }
+    private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD, BROKEN }
 
     private State state = State.HEADER;
     private int flags;
@@ -50,6 +50,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
                     state = State.HEADER;
                 }
             }
+            // after a framing error nothing that follows is a request, not even when the channel closes
+            case BROKEN -> in.skipBytes(in.readableBytes());
         }
     }
 
@@ -95,6 +97,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
         int magic = in.readInt();
         if (magic != Magic.REQUEST) {
+            state = State.BROKEN;
             throw new ProtocolViolationException(String.format("bad request magic 0x%08x (expected 0x%08x)", magic,
                     Magic.REQUEST));
         }

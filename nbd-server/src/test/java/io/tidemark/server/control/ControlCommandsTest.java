@@ -102,7 +102,8 @@ class ControlCommandsTest {
         device.write(0, ByteBuffer.allocate(70_000), false);
         monitor.awaitIdle();
         Run show = run("threshold", "show", "disk");
-        assertThat(show.out()).contains("default: cleared at 64K, fired 1 time")
+        assertThat(show.out()).startsWith("export disk: usage 70000 of 1M, no quota")
+                .contains("default: cleared at 64K, fired 1 time")
                 .contains("half: armed at 50% (524288 bytes), repeating every 128K");
         Run json = run("threshold", "show", "disk", "--json");
         assertThat(new ObjectMapper().readTree(json.out())).hasSize(2);

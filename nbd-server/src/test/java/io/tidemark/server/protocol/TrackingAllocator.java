@@ -34,4 +34,15 @@ public final class TrackingAllocator extends AbstractByteBufAllocator {
     public boolean isDirectBufferPooled() {
         return false;
     }
+
+    /** Buffers handed out and not yet released, described for an assertion message. */
+    public List<String> unreleased() {
+        List<String> leaks = new ArrayList<>();
+        for (ByteBuf buf : made) {
+            if (buf.refCnt() != 0) {
+                leaks.add("buffer of capacity " + buf.capacity() + " with refCnt " + buf.refCnt());
+            }
+        }
+        return leaks;
+    }
 }

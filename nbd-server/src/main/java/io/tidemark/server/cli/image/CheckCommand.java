@@ -48,9 +48,8 @@ final class CheckCommand implements Callable<Integer> {
 
     /** A raw file has no metadata that could be wrong; opening it proves it is readable. */
     private CheckReport rawCheck() throws IOException {
-        try (RawFileDevice device = RawFileDevice.open(path, !repair)) {
-            return CheckReport.ofRaw(path.toString());
-        }
+        RawFileDevice.open(path, !repair).close();
+        return CheckReport.ofRaw(path.toString());
     }
 
     private CheckReport thinCheck() throws IOException {

@@ -48,18 +48,33 @@ final class ConvertCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Creates the target, copies, and removes the target again if anything fails. */
+    /**
+     * Creates the target, copies, and removes the target again if anything fails, including the
+     * process being interrupted (Ctrl-C), so no half-written image is left looking like a copy.
+     */
     private long copyToNewTarget(BlockDevice input) throws IOException {
         BlockDevice output = format.create(target, input.size(), thin.clusterSize(), thin.compress());
+        Thread removeOnInterrupt = new Thread(this::removeTarget, "convert-cleanup");
+        Runtime.getRuntime().addShutdownHook(removeOnInterrupt);
         boolean complete = false;
         try (output; Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "converting", Progress.Unit.BYTES)) {
             long written = new ImageCopier(input, output).copy(progress.toward(input.size()));
             complete = true;
             return written;
         } finally {
+            Runtime.getRuntime().removeShutdownHook(removeOnInterrupt);
             if (!complete) {
-                Files.deleteIfExists(target);
+                removeTarget();
             }
+        }
+    }
+
+    private void removeTarget() {
+        try {
+            Files.deleteIfExists(target);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("tidemark convert: could not remove the incomplete " + target + ": "
+                    + e.getMessage());
         }
     }
 }

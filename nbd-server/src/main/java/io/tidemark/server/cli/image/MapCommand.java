@@ -52,11 +52,10 @@ final class MapCommand implements Callable<Integer> {
         return entries;
     }
 
-    /** Thin images keep the physical offsets to themselves; entries carry none. */
     private List<MapEntry> thinMap() throws IOException {
         List<MapEntry> entries = new ArrayList<>();
         try (ThinImage image = ThinImage.open(path, true, AllocationListener.NONE)) {
-            ExtentWalk.walk(image, extent -> entries.add(MapEntry.of(extent, null)));
+            ExtentWalk.walk(image, extent -> entries.add(MapEntry.ofThin(extent)));
         }
         return entries;
     }
