@@ -1,0 +1,71 @@
+package io.tidemark.server.nbd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class DrainingExecutorTest {
+
+    private final ExecutorService pool = Executors.newFixedThreadPool(8);
+
+    @AfterEach
+    void stopPool() {
+        pool.shutdownNow();
+    }
+
+    @Test
+    void runsEveryJobWithNoMoreThreadsAtOnceThanAllowed() throws Exception {
+        DrainingExecutor executor = new DrainingExecutor(pool, 2);
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger mostAtOnce = new AtomicInteger();
+        int jobs = 2000;
+        CountDownLatch done = new CountDownLatch(jobs);
+        for (int i = 0; i < jobs; i++) {
+            executor.execute(() -> {
+                mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+                Thread.onSpinWait();
+                running.decrementAndGet();
+                done.countDown();
+            });
+        }
+        assertThat(done.await(10, TimeUnit.SECONDS)).as("every job ran").isTrue();
+        assertThat(mostAtOnce.get()).isBetween(1, 2);
+    }
+
+    @Test
+    void slowJobsGetTheirParallelism() throws Exception {
+        DrainingExecutor executor = new DrainingExecutor(pool, 3);
+        CountDownLatch allRunning = new CountDownLatch(3);
+        CountDownLatch release = new CountDownLatch(1);
+        for (int i = 0; i < 3; i++) {
+            executor.execute(() -> {
+                allRunning.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        assertThat(allRunning.await(10, TimeUnit.SECONDS)).as("three blocked jobs run side by side").isTrue();
+        release.countDown();
+        CountDownLatch later = new CountDownLatch(1);
+        executor.execute(later::countDown);
+        assertThat(later.await(10, TimeUnit.SECONDS)).as("a job after the others drained still runs").isTrue();
+    }
+
+    @Test
+    void aPoolThatRefusesRejectsTheJob() {
+        pool.shutdown();
+        DrainingExecutor executor = new DrainingExecutor(pool, 2);
+        assertThatThrownBy(() -> executor.execute(() -> { })).isInstanceOf(RejectedExecutionException.class);
+    }
+}
