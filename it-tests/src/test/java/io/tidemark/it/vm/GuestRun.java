@@ -44,10 +44,6 @@ record GuestRun(String scenario, int qemuExitCode, Duration wallTime, String con
         return marker(key).orElseThrow(() -> failure("the guest printed no '" + MARKER_PREFIX + key + "' line"));
     }
 
-    List<String> all(String key) {
-        return markers.stream().filter(m -> m.key().equals(key)).map(Marker::value).toList();
-    }
-
     /** This run, if the guest's script ran to its end with status 0 and QEMU exited cleanly. */
     GuestRun assertSucceeded() {
         String exit = marker("exit").orElseThrow(() -> failure("the guest did not finish its script"));
