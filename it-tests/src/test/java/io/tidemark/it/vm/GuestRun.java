@@ -60,6 +60,7 @@ record GuestRun(String scenario, int qemuExitCode, Duration wallTime, String con
         List<String> lines = List.of(console.split("\n"));
         List<String> tail = lines.subList(Math.max(0, lines.size() - CONSOLE_TAIL_LINES), lines.size());
         return new AssertionError(scenario + ": " + what + "\n---- guest console (last " + tail.size()
-                + " lines) ----\n" + String.join("\n", tail) + "\n---- end of console ----");
+                + " lines) ----\n" + String.join("\n", tail) + "\n---- end of console (whole consoles and server logs: "
+                + "it-tests/target/vm-logs/) ----");
     }
 }
