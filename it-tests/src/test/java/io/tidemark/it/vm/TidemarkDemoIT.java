@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,13 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * watch the threshold event appear in the demo's own output and in the follower, then Ctrl-C.
  *
  * <p>Two deviations from a user at a terminal, both for running next to other tests: the demo gets
- * {@code --listen} on a free port, and the fixed FUSE directory /tmp/tidemark-demo of the printed
- * nbdfuse line becomes a directory of this test. {@code tidemark} on the PATH is a two-line script
+ * {@code --listen} and {@code --control} on free ports (the commands it prints then carry the
+ * control address), and the fixed FUSE directory /tmp/tidemark-demo of the printed nbdfuse line
+ * becomes a directory of this test. {@code tidemark} on the PATH is a two-line script
  * that runs the built jar exactly as the repository's launcher does.
  *
- * <p>The demo has no option to move its control API off the default 127.0.0.1:10810, and the
- * commands it prints rely on that default; so the test waits until no other server holds that port
- * (on a shared machine another test's {@code serve} without {@code --control} may have it).
  */
 class TidemarkDemoIT {
 
@@ -48,9 +43,6 @@ class TidemarkDemoIT {
     private static final String DEMO_FUSE_DIR = "/tmp/tidemark-demo";
     private static final Pattern CONTROL_LINE = Pattern.compile("control API on http://(127\\.0\\.0\\.1:(\\d+))");
     private static final Pattern THEN = Pattern.compile("#\\s*then:\\s*(.+)$");
-    /** The demo's control API address, the CLI's default (DESIGN.md); the demo cannot be told another. */
-    private static final int DEMO_CONTROL_PORT = 10810;
-    private static final Duration CONTROL_PORT_WAIT = Duration.ofMinutes(2);
 
     @TempDir
     Path work;
@@ -62,25 +54,26 @@ class TidemarkDemoIT {
         Path userDisk = randomDisk(work.resolve("my-disk.raw"));
         Path fuseDir = work.resolve("fuse");
         int port = TidemarkServer.freePort();
+        String controlAddress = "127.0.0.1:" + TidemarkServer.freePort();
         List<LiveProcess> followers = new ArrayList<>();
-        awaitControlPortFree();
 
         try (LiveProcess demo = LiveProcess.start("demo",
-                List.of(bin.resolve("tidemark").toString(), "demo", "--listen", "127.0.0.1:" + port), work, env)) {
+                List.of(bin.resolve("tidemark").toString(), "demo", "--listen", "127.0.0.1:" + port,
+                        "--control", controlAddress), work, env)) {
             demo.awaitLine(l -> l.startsWith("Press Ctrl-C"), "its instructions", STARTUP);
             String printed = demo.output();
             assertThat(printed).contains("created tidemark-demo/demo.img")
                     .contains("listening on nbd://127.0.0.1:" + port);
             Matcher control = CONTROL_LINE.matcher(printed);
-            assertThat(control.find()).as("the demo runs its control API (is 127.0.0.1:10810 taken?); it printed:\n%s",
-                    printed).isTrue();
+            assertThat(control.find()).as("the demo runs its control API; it printed:\n%s", printed).isTrue();
+            assertThat(control.group(1)).isEqualTo(controlAddress);
             int controlPort = Integer.parseInt(control.group(2));
 
             List<String> commands = suggestedCommands(printed);
             assertThat(commands).as("suggested commands")
                     .anyMatch(c -> c.startsWith("nbdinfo "))
                     .anyMatch(c -> c.startsWith("qemu-img convert ") && c.contains(USER_DISK_PLACEHOLDER))
-                    .anyMatch(c -> c.startsWith("tidemark events "));
+                    .anyMatch(c -> c.startsWith("tidemark events ") && c.contains("--control " + controlAddress));
 
             // A second terminal following events, started (and connected) before anything is written.
             for (String command : commands.stream().filter(c -> c.startsWith("tidemark events ")).toList()) {
@@ -124,23 +117,6 @@ class TidemarkDemoIT {
         HostImage image = new HostImage(work.resolve("tidemark-demo/demo.img"));
         image.assertClean();
         assertThat(image.mappedDataBytes()).isGreaterThanOrEqualTo((long) USER_DISK_MIB << 20);
-    }
-
-    private static void awaitControlPortFree() throws InterruptedException {
-        long deadline = System.nanoTime() + CONTROL_PORT_WAIT.toNanos();
-        while (true) {
-            try (ServerSocket probe = new ServerSocket()) {
-                probe.setReuseAddress(true);
-                probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), DEMO_CONTROL_PORT));
-                return;
-            } catch (IOException taken) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("127.0.0.1:" + DEMO_CONTROL_PORT + ", where the demo's control API must run, "
-                            + "stayed taken for " + CONTROL_PORT_WAIT.toSeconds() + " s: " + taken.getMessage());
-                }
-            }
-            Thread.sleep(500);
-        }
     }
 
     /** The indented lines between "Try it from another terminal:" and the next blank line. */
