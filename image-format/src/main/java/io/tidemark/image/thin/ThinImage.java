@@ -42,6 +42,7 @@ public final class ThinImage implements BlockDevice {
     private final byte[] zeros;
     private final ClusterMap map;
     private final SpaceAllocator allocator;
+    private final FileLength fileLength;
     private final ClusterLocks clusterLocks = new ClusterLocks();
     private final ReentrantLock mapLock = new ReentrantLock();
     private final ReentrantLock commitLock = new ReentrantLock();
@@ -73,7 +74,8 @@ public final class ThinImage implements BlockDevice {
         this.map = loaded.map();
         this.virtualSize = committed.virtualSize();
         this.dirtyOnDisk = committed.dirty();
-        this.allocator = new SpaceAllocator(loaded.lastUsedEnd());
+        this.allocator = new SpaceAllocator(loaded.lastUsedEnd(), loaded.fileSize());
+        this.fileLength = new FileLength(file, loaded.fileSize(), clusterSize);
         for (long[] range : loaded.free()) {
             allocator.addFree(range[0], range[1]);
         }
@@ -265,54 +267,111 @@ public final class ThinImage implements BlockDevice {
         lock.writeLock().lock();
         try {
             long entry = map.get(cluster);
-            if (inPlaceAllowed && MapEntry.type(entry) == MapEntry.DATA) {
+            int type = MapEntry.type(entry);
+            if (inPlaceAllowed && type == MapEntry.DATA) {
                 file.write(data, MapEntry.offset(entry) + inner);
-                return;
+            } else if (full && compressWrites) {
+                byte[] content = new byte[clusterSize];
+                data.get(content);
+                storeCompressible(cluster, entry, content);
+            } else if (full) {
+                storeWhole(cluster, entry, data);
+            } else if (type == MapEntry.COMPRESSED) {
+                byte[] content = readCompressed(cluster, entry);
+                data.get(content, inner, data.remaining());
+                storeWhole(cluster, entry, ByteBuffer.wrap(content));
+            } else {
+                storePart(cluster, entry, inner, data);
             }
-            byte[] content = MapEntry.type(entry) == MapEntry.COMPRESSED && !full
-                    ? readCompressed(cluster, entry)
-                    : new byte[clusterSize];
-            data.get(content, inner, data.remaining());
-            store(cluster, entry, content, full);
         } finally {
             lock.writeLock().unlock();
         }
     }
 
     /**
-     * Gives guest cluster {@code cluster} the content {@code content}: compressed at a new place
-     * when allowed and worth it, else uncompressed in its own cluster (kept or existing) or a new
-     * one. Caller holds the cluster's write lock.
+     * Stores a whole cluster's content compressed at a new place when that saves space, else
+     * uncompressed. Caller holds the cluster's write lock.
      */
-    private void store(long cluster, long oldEntry, byte[] content, boolean mayCompress) throws IOException {
-        int oldType = MapEntry.type(oldEntry);
-        if (mayCompress && compressWrites) {
-            byte[] block = codec.compress(content);
-            if (block != null) {
-                long length = ImageFormat.alignUp(block.length, ImageFormat.SECTOR);
-                long at = allocator.allocate(length, ImageFormat.SECTOR, listener);
-                writeNew(ByteBuffer.wrap(block), at, length);
-                publish(cluster, oldEntry, MapEntry.compressed(at, block.length));
-                listener.allocated(at, length, allocator.usage());
-                return;
-            }
+    private void storeCompressible(long cluster, long oldEntry, byte[] content) throws IOException {
+        byte[] block = codec.compress(content);
+        if (block == null) {
+            storeWhole(cluster, oldEntry, ByteBuffer.wrap(content));
+            return;
         }
-        long own = oldType == MapEntry.DATA || oldType == MapEntry.ZERO ? MapEntry.offset(oldEntry) : 0;
+        long length = ImageFormat.alignUp(block.length, ImageFormat.SECTOR);
+        long at = allocator.allocate(length, ImageFormat.SECTOR, listener).offset();
+        writeNew(ByteBuffer.wrap(block), at, at, length);
+        publish(cluster, oldEntry, MapEntry.compressed(at, block.length));
+        listener.allocated(at, length, allocator.usage());
+    }
+
+    /**
+     * Gives guest cluster {@code cluster} the whole cluster {@code content}, uncompressed, in its
+     * own cluster (kept or existing) or a new one. Caller holds the cluster's write lock.
+     */
+    private void storeWhole(long cluster, long oldEntry, ByteBuffer content) throws IOException {
+        long own = ownCluster(oldEntry);
         if (own != 0) {
             // The cluster already belongs to this guest cluster on disk, or to nobody: safe to overwrite.
-            file.write(ByteBuffer.wrap(content), own);
+            file.write(content, own);
             publish(cluster, oldEntry, MapEntry.data(own));
             return;
         }
-        long at = allocator.allocate(clusterSize, clusterSize, listener);
-        writeNew(ByteBuffer.wrap(content), at, clusterSize);
+        long at = allocator.allocate(clusterSize, clusterSize, listener).offset();
+        placeNew(cluster, oldEntry, content, at, at);
+    }
+
+    /**
+     * Writes part of a cluster that reads as zeroes (unallocated, or a zero entry), the rest of it
+     * zeroes. A new cluster in space that reads as zeroes on the host gets only the client's
+     * bytes; space that may hold old bytes (a kept cluster, space never punched or on a host
+     * that cannot punch) is zero-filled. Caller holds the cluster's write lock.
+     */
+    private void storePart(long cluster, long oldEntry, int inner, ByteBuffer data) throws IOException {
+        if (ownCluster(oldEntry) != 0) {
+            storeWhole(cluster, oldEntry, zeroFilled(inner, data));
+            return;
+        }
+        SpaceAllocator.Allocation space = allocator.allocate(clusterSize, clusterSize, listener);
+        long at = space.offset();
+        if (space.readsZero()) {
+            placeNew(cluster, oldEntry, data, at + inner, at);
+        } else {
+            placeNew(cluster, oldEntry, zeroFilled(inner, data), at, at);
+        }
+    }
+
+    /** A whole cluster of zeroes with {@code data} at {@code inner}. */
+    private ByteBuffer zeroFilled(int inner, ByteBuffer data) {
+        byte[] content = new byte[clusterSize];
+        data.get(content, inner, data.remaining());
+        return ByteBuffer.wrap(content);
+    }
+
+    /**
+     * Writes {@code content} at {@code position} into the new cluster at {@code at}, then maps the
+     * guest cluster to it and tells the listener.
+     */
+    private void placeNew(long cluster, long oldEntry, ByteBuffer content, long position, long at) throws IOException {
+        writeNew(content, position, at, clusterSize);
         publish(cluster, oldEntry, MapEntry.data(at));
         listener.allocated(at, clusterSize, allocator.usage());
     }
 
-    private void writeNew(ByteBuffer content, long at, long length) throws IOException {
+    /** The cluster a data or zero entry keeps for its guest cluster; 0 for none. */
+    private static long ownCluster(long entry) {
+        int type = MapEntry.type(entry);
+        return type == MapEntry.DATA || type == MapEntry.ZERO ? MapEntry.offset(entry) : 0;
+    }
+
+    /**
+     * Writes {@code content} at {@code position} inside space {@code [at, at + length)} just
+     * allocated, after making the file cover all of it; on failure the space is free again.
+     */
+    private void writeNew(ByteBuffer content, long position, long at, long length) throws IOException {
         try {
-            file.write(content, at);
+            fileLength.cover(at + length);
+            file.write(content, position);
         } catch (IOException | RuntimeException e) {
             allocator.releaseUnused(at, length);
             throw e;
@@ -618,6 +677,7 @@ public final class ThinImage implements BlockDevice {
         }
         try {
             if (plan != null) {
+                fileLength.cover(plan.end());
                 for (TableWrite write : plan.writes) {
                     file.write(write.bytes, write.offset);
                 }
@@ -642,9 +702,8 @@ public final class ThinImage implements BlockDevice {
         if (plan != null) {
             // Punch before the ranges become allocatable, or a punch could zero a new allocation.
             for (long[] range : plan.freed) {
-                file.releaseSpace(range[0], range[1]);
+                allocator.makeFree(range[0], range[1], file.releaseSpace(range[0], range[1]));
             }
-            allocator.makeFree(plan.freed);
             for (TableWrite write : plan.writes) {
                 listener.allocated(write.offset, clusterSize, allocator.usage());
             }
@@ -659,6 +718,15 @@ public final class ThinImage implements BlockDevice {
 
     private record CommitPlan(List<TableWrite> writes, ByteBuffer l1, long l1Offset, long l1Length, int l1Entries,
             int l1Checksum, long virtualSize, List<long[]> freed) {
+
+        /** First byte after the new tables. */
+        long end() {
+            long end = l1Offset + l1Length;
+            for (TableWrite write : writes) {
+                end = Math.max(end, write.offset + write.bytes.capacity());
+            }
+            return end;
+        }
     }
 
     /**
@@ -677,13 +745,13 @@ public final class ThinImage implements BlockDevice {
             for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
                 L2Table table = map.table(i);
                 if (table != null && !table.isEmpty()) {
-                    tableOffsets[i] = allocator.allocate(clusterSize, clusterSize, AllocationListener.NONE);
+                    tableOffsets[i] = allocator.allocate(clusterSize, clusterSize, AllocationListener.NONE).offset();
                     allocated.add(new long[] {tableOffsets[i], clusterSize});
                 }
             }
             long l1Offset = 0;
             if (l1Entries > 0) {
-                l1Offset = allocator.allocate(l1Length, clusterSize, AllocationListener.NONE);
+                l1Offset = allocator.allocate(l1Length, clusterSize, AllocationListener.NONE).offset();
                 allocated.add(new long[] {l1Offset, l1Length});
             }
             return buildPlan(dirtyTables, tableOffsets, l1Offset, l1Length);
@@ -773,14 +841,14 @@ public final class ThinImage implements BlockDevice {
             long alignment = type == MapEntry.COMPRESSED ? ImageFormat.SECTOR : clusterSize;
             long to = belowOnly
                     ? allocator.allocateBelow(length, alignment, from)
-                    : allocator.allocate(length, alignment, listener);
+                    : allocator.allocate(length, alignment, listener).offset();
             if (to < 0) {
                 return false;
             }
             ByteBuffer bytes = ByteBuffer.allocate(type == MapEntry.COMPRESSED
                     ? MapEntry.compressedLength(entry) : clusterSize);
             file.readFully(bytes, from);
-            writeNew(bytes.flip(), to, length);
+            writeNew(bytes.flip(), to, to, length);
             publish(cluster, entry, type == MapEntry.COMPRESSED
                     ? MapEntry.compressed(to, MapEntry.compressedLength(entry))
                     : MapEntry.data(to));
