@@ -217,7 +217,12 @@ public final class ThinImage implements BlockDevice {
         ensureWritable();
         checkRange(offset, src.remaining());
         markDirty();
-        allocator.reserveAhead(bytesToAllocate(offset, src.remaining()), listener);
+        long needed = bytesToAllocate(offset, src.remaining());
+        if (needed > clusterSize) {
+            // A refusal must come before the first of several allocations changes anything; a
+            // single allocation asks the listener itself, and overwrites need not ask at all.
+            allocator.reserveAhead(needed, listener);
+        }
         long pos = offset;
         while (src.hasRemaining()) {
             long cluster = pos >>> clusterBits;
