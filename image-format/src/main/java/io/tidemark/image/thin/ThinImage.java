@@ -14,7 +14,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * A thin-provisioned image file (format: {@code docs/image-format.md}) as a {@link BlockDevice}.
@@ -190,16 +190,16 @@ public final class ThinImage implements BlockDevice {
             long cluster = pos >>> clusterBits;
             int inner = (int) (pos & (clusterSize - 1));
             int n = Math.min(dst.remaining(), clusterSize - inner);
-            ByteBuffer part = dst.slice(dst.position(), n);
-            readCluster(cluster, inner, part);
-            dst.position(dst.position() + n);
+            int at = dst.position();
+            readCluster(cluster, inner, n == dst.remaining() ? dst : dst.slice(at, n));
+            dst.position(at + n);
             pos += n;
         }
     }
 
     private void readCluster(long cluster, int inner, ByteBuffer part) throws IOException {
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.readLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.readLock();
         try {
             long entry = map.get(cluster);
             switch (MapEntry.type(entry)) {
@@ -208,7 +208,7 @@ public final class ThinImage implements BlockDevice {
                 default -> fillZero(part);
             }
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
         }
     }
 
@@ -228,8 +228,10 @@ public final class ThinImage implements BlockDevice {
             long cluster = pos >>> clusterBits;
             int inner = (int) (pos & (clusterSize - 1));
             int n = Math.min(src.remaining(), clusterSize - inner);
-            writeCluster(cluster, inner, src.slice(src.position(), n));
-            src.position(src.position() + n);
+            int at = src.position();
+            // The usual request fits one cluster: no slice to allocate.
+            writeCluster(cluster, inner, n == src.remaining() ? src : src.slice(at, n));
+            src.position(at + n);
             pos += n;
         }
         completedChanges.incrementAndGet();
@@ -256,9 +258,9 @@ public final class ThinImage implements BlockDevice {
     private void writeCluster(long cluster, int inner, ByteBuffer data) throws IOException {
         boolean full = data.remaining() == clusterSize;
         boolean inPlaceAllowed = !(full && compressWrites);
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
+        StampedLock lock = clusterLocks.forCluster(cluster);
         if (inPlaceAllowed) {
-            lock.readLock().lock();
+            long stamp = lock.readLock();
             try {
                 long entry = map.get(cluster);
                 if (MapEntry.type(entry) == MapEntry.DATA) {
@@ -266,10 +268,10 @@ public final class ThinImage implements BlockDevice {
                     return;
                 }
             } finally {
-                lock.readLock().unlock();
+                lock.unlockRead(stamp);
             }
         }
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             long entry = map.get(cluster);
             int type = MapEntry.type(entry);
@@ -289,7 +291,7 @@ public final class ThinImage implements BlockDevice {
                 storePart(cluster, entry, inner, data);
             }
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
@@ -451,8 +453,8 @@ public final class ThinImage implements BlockDevice {
     }
 
     private void zeroWholeCluster(long cluster, boolean mayTrim) {
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.writeLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.writeLock();
         try {
             long entry = map.get(cluster);
             long next = switch (MapEntry.type(entry)) {
@@ -465,19 +467,19 @@ public final class ThinImage implements BlockDevice {
                 publish(cluster, entry, next);
             }
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
     private void zeroPartCluster(long cluster, int inner, int n) throws IOException {
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.readLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.readLock();
         try {
             if (MapEntry.readsAsZero(map.get(cluster))) {
                 return;
             }
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
         }
         writeCluster(cluster, inner, ByteBuffer.allocate(n));
     }
@@ -829,8 +831,8 @@ public final class ThinImage implements BlockDevice {
      */
     boolean relocate(long cluster, boolean belowOnly) throws IOException {
         markDirty();
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.writeLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.writeLock();
         try {
             long entry = map.get(cluster);
             int type = MapEntry.type(entry);
@@ -859,7 +861,7 @@ public final class ThinImage implements BlockDevice {
                     : MapEntry.data(to));
             return true;
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
