@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tidemark.image.AllocationListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A partial write into a new cluster: only the client's bytes are written when the space reads as
@@ -150,6 +155,56 @@ class ThinImageFirstWriteTest {
             int inner = (int) (cluster % 16) * BLOCK;
             image.write(cluster * CLUSTER + inner, ByteBuffer.wrap(data), false);
             assertClusterHolds(image, cluster, inner, data);
+        }
+    }
+
+    /**
+     * Threads allocate clusters at the end of a real file at once, so the file grows in steps
+     * while others write into the step: no growing write may land on a client's byte.
+     */
+    @Test
+    void concurrentFirstWritesIntoARealFile(@TempDir Path dir) throws Exception {
+        Path path = dir.resolve("disk.tdm");
+        int threads = 4;
+        int perThread = 200;
+        ThinImage.create(path, SIZE, CLUSTER, false).close();
+        int[] inner = new int[threads * perThread];
+        byte[][] data = new byte[inner.length][];
+        Random random = new Random(21);
+        for (int i = 0; i < inner.length; i++) {
+            // Often the last block, where a growing write lands.
+            inner[i] = random.nextBoolean() ? CLUSTER - BLOCK : random.nextInt(CLUSTER - BLOCK);
+            data[i] = pattern(BLOCK, i);
+        }
+        try (ThinImage image = ThinImage.open(path, false, AllocationListener.NONE)) {
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int first = t;
+                    done.add(pool.submit(() -> {
+                        // Interleaved cluster numbers, so that neighbouring clusters belong to different threads.
+                        for (int i = first; i < inner.length; i += threads) {
+                            image.write((long) i * CLUSTER + inner[i], ByteBuffer.wrap(data[i]), false);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> future : done) {
+                    future.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+            for (int i = 0; i < inner.length; i++) {
+                assertClusterHolds(image, i, inner[i], data[i]);
+            }
+        }
+        assertThat(ImageChecker.check(path).exitCode()).isEqualTo(CheckResult.EXIT_CLEAN);
+        try (ThinImage image = ThinImage.open(path, true, AllocationListener.NONE)) {
+            for (int i = 0; i < inner.length; i++) {
+                assertClusterHolds(image, i, inner[i], data[i]);
+            }
         }
     }
 
