@@ -87,7 +87,8 @@ final class ChannelImageFile implements ImageFile {
                 at += channel.write(src, at);
             }
         } catch (IOException e) {
-            if (String.valueOf(e.getMessage()).contains("No space left")) {
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("No space left") || message.contains("Disk quota exceeded")) {
                 throw new NoSpaceException(path + ": host filesystem is full writing at offset " + at, e);
             }
             throw e;

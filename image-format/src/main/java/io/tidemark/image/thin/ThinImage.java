@@ -5,6 +5,7 @@ import io.tidemark.image.BlockDevice;
 import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
+import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -671,7 +672,10 @@ public final class ThinImage implements BlockDevice {
     /**
      * Writes changed tables to new places and the L1, forces, writes the next header into the older
      * slot, forces, then frees what the new header no longer references. Caller holds commitLock.
-     * An I/O failure here leaves the on-disk image at the previous commit and this object failed.
+     * Any failure leaves the on-disk image at the previous commit. A full host filesystem
+     * ({@link NoSpaceException} from a write) leaves this object usable: the next commit retries
+     * the same changes at new places. Any other failure, a failed force included (the kernel may
+     * have dropped the unwritten pages), stops this object until it is reopened.
      */
     private void commit(boolean dirty) throws IOException {
         ensureNotFailed();
@@ -703,13 +707,22 @@ public final class ThinImage implements BlockDevice {
             committed = next;
             dirtyOnDisk = dirty;
         } catch (IOException | RuntimeException e) {
-            failure = e instanceof IOException io ? io : new IOException(e);
+            if (plan != null) {
+                abandon(plan);
+            }
+            if (!(e instanceof NoSpaceException)) {
+                failure = e instanceof IOException io ? io : new IOException(e);
+            }
             throw e;
         }
         if (plan != null) {
             // Punch before the ranges become allocatable, or a punch could zero a new allocation.
             for (long[] range : plan.freed) {
                 allocator.makeFree(range[0], range[1], file.releaseSpace(range[0], range[1]));
+            }
+            if (plan.replacedL1Length > 0) {
+                allocator.makeFree(plan.replacedL1Offset, plan.replacedL1Length,
+                        file.releaseSpace(plan.replacedL1Offset, plan.replacedL1Length));
             }
             for (TableWrite write : plan.writes) {
                 listener.allocated(write.offset, clusterSize, allocator.usage());
@@ -720,11 +733,39 @@ public final class ThinImage implements BlockDevice {
         }
     }
 
+    /**
+     * Undoes the in-memory side of a commit whose header may not be durable. The durable header
+     * still references the replaced tables and whatever was released before, so they wait for the
+     * next durable commit again; the changed tables stay dirty and get new places then. The new
+     * places may hold torn tables and a header naming them may reach the disk, so they too are
+     * reused only after the next durable commit has overwritten that header slot. A table's
+     * {@code diskOffset} keeps its new place, which that next commit frees as the table's old one.
+     * Caller holds commitLock.
+     */
+    private void abandon(CommitPlan plan) {
+        mapLock.lock();
+        try {
+            map.restoreDirtyTables(plan.dirtyTables);
+            committedMapVersion = plan.previousMapVersion;
+        } finally {
+            mapLock.unlock();
+        }
+        for (long[] range : plan.freed) {
+            allocator.release(range[0], range[1]);
+        }
+        allocator.release(plan.l1Offset, plan.l1Length);
+    }
+
     private record TableWrite(long offset, ByteBuffer bytes) {
     }
 
+    /**
+     * @param freed ranges to free once the commit is durable: replaced tables and earlier releases;
+     *              the replaced L1 is apart because an abandoned commit's successor replaces it again
+     */
     private record CommitPlan(List<TableWrite> writes, ByteBuffer l1, long l1Offset, long l1Length, int l1Entries,
-            int l1Checksum, long virtualSize, List<long[]> freed) {
+            int l1Checksum, long virtualSize, List<long[]> freed, long replacedL1Offset, long replacedL1Length,
+            BitSet dirtyTables, long previousMapVersion) {
 
         /** First byte after the new tables. */
         long end() {
@@ -801,13 +842,13 @@ public final class ThinImage implements BlockDevice {
             }
         }
         int l1Checksum = ImageHeader.checksum(l1.array(), 0, l1Entries * ImageFormat.L1_ENTRY_SIZE);
-        if (committed.l1Entries() > 0) {
-            freed.add(new long[] {committed.l1Offset(), ImageFormat.alignUp(
-                    (long) committed.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize)});
-        }
+        long replacedL1Length = committed.l1Entries() == 0 ? 0
+                : ImageFormat.alignUp((long) committed.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize);
         freed.addAll(allocator.takePending());
+        long previousMapVersion = committedMapVersion;
         committedMapVersion = mapVersion;
-        return new CommitPlan(writes, l1, l1Offset, l1Length, l1Entries, l1Checksum, virtualSize, freed);
+        return new CommitPlan(writes, l1, l1Offset, l1Length, l1Entries, l1Checksum, virtualSize, freed,
+                committed.l1Offset(), replacedL1Length, dirtyTables, previousMapVersion);
     }
 
     // ---- maintenance hooks for the checker and the compactor
