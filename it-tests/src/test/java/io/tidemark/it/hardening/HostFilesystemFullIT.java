@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,13 +27,7 @@ class HostFilesystemFullIT {
         fullHostFilesystemGivesEnospcAndRecovers("disk.raw");
     }
 
-    /**
-     * Fails today: a FLUSH that cannot commit the thin image's map for lack of space stops the
-     * image ("image stopped after an earlier I/O error; reopen it"), so writes after space is
-     * freed get EIO until the server reopens the image. Enable once ENOSPC in a commit is
-     * recoverable in io.tidemark.image.thin.
-     */
-    @Disabled("thin image stops after ENOSPC in a metadata commit; see the comment")
+    /** A thin image's FLUSH may itself need space (copy-on-write tables); it recovers without a reopen. */
     @Test
     void fullHostFilesystemUnderAThinImage() throws Exception {
         fullHostFilesystemGivesEnospcAndRecovers("disk.tdm");
