@@ -53,10 +53,6 @@ final class LiveProcess implements AutoCloseable {
         return output.toString();
     }
 
-    long pid() {
-        return process.pid();
-    }
-
     boolean isAlive() {
         return process.isAlive();
     }
@@ -155,7 +151,10 @@ final class LiveProcess implements AutoCloseable {
                 copy.flush();
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            if (process.isAlive()) {
+                throw new UncheckedIOException(e);
+            }
+            // closed by close(): the process is gone and so is the rest of its output
         }
     }
 }

@@ -38,8 +38,12 @@ final class QuotaManager implements AutoCloseable {
     private static final String EVENT_TYPE = "io.tidemark.threshold.exceeded";
     private static final String THRESHOLD = "default";
     private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
-    /** Well under the server's default 60 s pause timeout, after which a held write would fail. */
-    private static final Duration LATE_LIMIT = Duration.ofSeconds(30);
+    /**
+     * How long the first extension waits for a paused writer. The server's 60 s pause timeout runs
+     * from the moment a write is held, and the manager extends within a poll interval of seeing it,
+     * so this bounds only how slowly the guest may reach the quota.
+     */
+    private static final Duration LATE_LIMIT = Duration.ofSeconds(120);
 
     /** One event and what the manager did about it. */
     record Extension(String eventId, long writeThreshold, long usage, long quotaAtEvent, long newQuota) {

@@ -27,9 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * watch the threshold event appear in the demo's own output and in the follower, then Ctrl-C.
  *
  * <p>Two deviations from a user at a terminal, both for running next to other tests: the demo gets
- * {@code --listen} on a free port, and the fixed FUSE directory /tmp/tidemark-demo of the printed
- * nbdfuse line becomes a directory of this test. {@code tidemark} on the PATH is a two-line script
+ * {@code --listen} and {@code --control} on free ports (the commands it prints then carry the
+ * control address), and the fixed FUSE directory /tmp/tidemark-demo of the printed nbdfuse line
+ * becomes a directory of this test. {@code tidemark} on the PATH is a two-line script
  * that runs the built jar exactly as the repository's launcher does.
+ *
  */
 class TidemarkDemoIT {
 
@@ -52,24 +54,26 @@ class TidemarkDemoIT {
         Path userDisk = randomDisk(work.resolve("my-disk.raw"));
         Path fuseDir = work.resolve("fuse");
         int port = TidemarkServer.freePort();
+        String controlAddress = "127.0.0.1:" + TidemarkServer.freePort();
         List<LiveProcess> followers = new ArrayList<>();
 
         try (LiveProcess demo = LiveProcess.start("demo",
-                List.of(bin.resolve("tidemark").toString(), "demo", "--listen", "127.0.0.1:" + port), work, env)) {
+                List.of(bin.resolve("tidemark").toString(), "demo", "--listen", "127.0.0.1:" + port,
+                        "--control", controlAddress), work, env)) {
             demo.awaitLine(l -> l.startsWith("Press Ctrl-C"), "its instructions", STARTUP);
             String printed = demo.output();
             assertThat(printed).contains("created tidemark-demo/demo.img")
                     .contains("listening on nbd://127.0.0.1:" + port);
             Matcher control = CONTROL_LINE.matcher(printed);
-            assertThat(control.find()).as("the demo runs its control API (is 127.0.0.1:10810 taken?); it printed:\n%s",
-                    printed).isTrue();
+            assertThat(control.find()).as("the demo runs its control API; it printed:\n%s", printed).isTrue();
+            assertThat(control.group(1)).isEqualTo(controlAddress);
             int controlPort = Integer.parseInt(control.group(2));
 
             List<String> commands = suggestedCommands(printed);
             assertThat(commands).as("suggested commands")
                     .anyMatch(c -> c.startsWith("nbdinfo "))
                     .anyMatch(c -> c.startsWith("qemu-img convert ") && c.contains(USER_DISK_PLACEHOLDER))
-                    .anyMatch(c -> c.startsWith("tidemark events "));
+                    .anyMatch(c -> c.startsWith("tidemark events ") && c.contains("--control " + controlAddress));
 
             // A second terminal following events, started (and connected) before anything is written.
             for (String command : commands.stream().filter(c -> c.startsWith("tidemark events ")).toList()) {
