@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tidemark.image.AllocationListener;
 import io.tidemark.image.Extent;
+import io.tidemark.image.ImageFiles;
 import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -43,6 +44,6 @@ final class ImageMaps {
         if (result.exitCode() != 0) {
             fail("tidemark image map --json " + image + " exited with " + result.exitCode() + ": " + result.stderr());
         }
-        return ExtentMap.fromImageMap(result.stdout());
+        return ExtentMap.fromImageMap(result.stdout(), ImageFiles.kindOf(image) == ImageFiles.Kind.RAW);
     }
 }

@@ -87,7 +87,8 @@ final class ChannelImageFile implements ImageFile {
                 at += channel.write(src, at);
             }
         } catch (IOException e) {
-            if (String.valueOf(e.getMessage()).contains("No space left")) {
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("No space left") || message.contains("Disk quota exceeded")) {
                 throw new NoSpaceException(path + ": host filesystem is full writing at offset " + at, e);
             }
             throw e;
@@ -111,8 +112,8 @@ final class ChannelImageFile implements ImageFile {
 
     /** Punches a hole where the filesystem can; elsewhere the space stays allocated (and reused). */
     @Override
-    public void releaseSpace(long offset, long length) throws IOException {
-        host.punchHole(offset, length);
+    public boolean releaseSpace(long offset, long length) throws IOException {
+        return host.punchHole(offset, length);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.tidemark.image.thin;
 
+import io.tidemark.image.NoSpaceException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -10,7 +11,9 @@ import java.util.Random;
 /**
  * An in-memory {@link ImageFile} that models a disk with a volatile write cache: writes since the
  * last {@link #force} may be lost, in any subset, by a crash. It can crash after N mutating
- * operations (write, truncate, force, hole punch), optionally tearing the write it stops in.
+ * operations (write, truncate, force, hole punch), optionally tearing the write it stops in, and
+ * it can run out of space: writes then fail with {@link NoSpaceException} after writing half their
+ * bytes, like a host filesystem that fills up in the middle of a write.
  */
 final class CrashableMemoryFile implements ImageFile {
 
@@ -34,6 +37,12 @@ final class CrashableMemoryFile implements ImageFile {
     private long crashAt = Long.MAX_VALUE;
     private boolean tear;
     private boolean crashed;
+    private boolean punching = true;
+    /** Writes allowed before the space runs out; negative while there is space. */
+    private long writesUntilFull = -1;
+    private long noSpaceFailures;
+    /** Bytes passed to {@link #write}, hole punches included. */
+    private long bytesWritten;
 
     CrashableMemoryFile() {
         this(new byte[0]);
@@ -48,6 +57,20 @@ final class CrashableMemoryFile implements ImageFile {
     synchronized void crashAfter(long count, boolean tearLast) {
         crashAt = operations + count;
         tear = tearLast;
+    }
+
+    /** After {@code writes} more successful writes, every write fails for lack of space until {@link #freeSpace}. */
+    synchronized void runOutOfSpaceAfter(long writes) {
+        writesUntilFull = writes;
+    }
+
+    synchronized void freeSpace() {
+        writesUntilFull = -1;
+    }
+
+    /** Writes that failed for lack of space so far. */
+    synchronized long noSpaceFailures() {
+        return noSpaceFailures;
     }
 
     synchronized long operations() {
@@ -71,12 +94,18 @@ final class CrashableMemoryFile implements ImageFile {
                 image = apply(image, op);
             }
         }
-        return new CrashableMemoryFile(image);
+        return withPunchingOf(new CrashableMemoryFile(image));
     }
 
     /** The current contents as a fresh, fully durable file (a clean reopen). */
     synchronized CrashableMemoryFile reopened() {
-        return new CrashableMemoryFile(current);
+        return withPunchingOf(new CrashableMemoryFile(current));
+    }
+
+    /** The same disk keeps its filesystem's abilities. */
+    private CrashableMemoryFile withPunchingOf(CrashableMemoryFile file) {
+        file.punching = punching;
+        return file;
     }
 
     synchronized byte[] contents() {
@@ -115,9 +144,22 @@ final class CrashableMemoryFile implements ImageFile {
         checkAlive();
         byte[] bytes = new byte[src.remaining()];
         src.get(bytes);
+        bytesWritten += bytes.length;
+        if (writesUntilFull == 0) {
+            noSpaceFailures++;
+            if (bytes.length > 1) {
+                mutate(new Op(position, Arrays.copyOf(bytes, bytes.length / 2)));
+            }
+            throw new NoSpaceException(name() + ": no space left writing at offset " + position);
+        }
+        if (writesUntilFull > 0) {
+            writesUntilFull--;
+        }
         if (stopsHere()) {
             if (tear && bytes.length > 1) {
+                if (bytes.length > 1) {
                 mutate(new Op(position, Arrays.copyOf(bytes, bytes.length / 2)));
+            }
             }
             throw crash();
         }
@@ -151,15 +193,37 @@ final class CrashableMemoryFile implements ImageFile {
         }
     }
 
-    /** Punching a hole: the range reads as zeroes afterwards, like fallocate(PUNCH_HOLE). */
+    /** From now on {@link #releaseSpace} changes nothing, like a filesystem that cannot punch holes. */
+    synchronized void disablePunching() {
+        punching = false;
+    }
+
+    synchronized long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /**
+     * Punching a hole: the range reads as zeroes afterwards, like fallocate(PUNCH_HOLE); modelled
+     * as a write of zeroes, which a crash may lose like any write not yet forced.
+     */
     @Override
-    public synchronized void releaseSpace(long offset, long length) throws IOException {
+    public synchronized boolean releaseSpace(long offset, long length) throws IOException {
         checkAlive();
-        long stop = Math.min(offset + length, current.length);
-        if (stop <= offset) {
-            return;
+        if (!punching) {
+            return false;
         }
-        write(ByteBuffer.allocate((int) (stop - offset)), offset);
+        long stop = Math.min(offset + length, current.length);
+        if (stop > offset) {
+            // Punching frees space; it never fails for lack of it.
+            long untilFull = writesUntilFull;
+            writesUntilFull = -1;
+            try {
+                write(ByteBuffer.allocate((int) (stop - offset)), offset);
+            } finally {
+                writesUntilFull = untilFull;
+            }
+        }
+        return true;
     }
 
     @Override
