@@ -1,10 +1,9 @@
 package io.tidemark.server.nbd;
 
-import java.util.concurrent.Executor;
-
 /**
- * What every connection of one server shares: the exports, the executor that runs disk I/O
- * off the event loop, the shutdown signal and the per-connection limits.
+ * What every connection of one server shares: the exports, the executors that run each
+ * export's disk I/O off the event loop, the shutdown signal and the per-connection limits.
  */
-record ServerContext(ExportRegistry exports, Executor ioExecutor, ShutdownSignal shutdown, ConnectionLimits limits) {
+record ServerContext(ExportRegistry exports, DiskExecutors diskExecutors, ShutdownSignal shutdown,
+        ConnectionLimits limits) {
 }

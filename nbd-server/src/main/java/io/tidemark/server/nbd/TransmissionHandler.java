@@ -14,6 +14,7 @@ import io.tidemark.server.protocol.Request;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private final ServerContext server;
     private final NegotiatedSession session;
+    private final Executor diskExecutor;
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
     /** Replies ready to be written, queued by I/O threads (and by the event loop for refusals). */
     private final Queue<Finished> finished = PlatformDependent.newMpscQueue();
@@ -61,6 +63,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     TransmissionHandler(ServerContext server, NegotiatedSession session) {
         this.server = server;
         this.session = session;
+        this.diskExecutor = server.diskExecutors().forExport(session.export().name());
     }
 
     /** The export this connection transmits on. */
@@ -146,7 +149,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 throw new RequestRejected(Error.ESHUTDOWN, "server is shutting down");
             }
             RequestValidator.validate(r, session);
-            server.ioExecutor().execute(() -> run(r, cost));
+            diskExecutor.execute(() -> run(r, cost));
         } catch (RequestRejected | RejectedExecutionException e) {
             r.releasePayload();
             send(failure(r, e), cost);

@@ -75,6 +75,28 @@ final class NbdTestClient implements AutoCloseable {
         return error;
     }
 
+    /** Sends a write without waiting for its reply (pipelining); {@link #awaitReply} reads one. */
+    void sendWrite(long offset, int length, byte fill) throws IOException {
+        byte[] data = new byte[length];
+        java.util.Arrays.fill(data, fill);
+        out.writeInt(REQUEST_MAGIC);
+        out.writeShort(0);
+        out.writeShort(1);
+        out.writeLong(++cookie);
+        out.writeLong(offset);
+        out.writeInt(length);
+        out.write(data);
+        out.flush();
+    }
+
+    /** Reads one simple reply, returning its error. */
+    int awaitReply() throws IOException {
+        assertThat(in.readInt()).isEqualTo(SIMPLE_REPLY_MAGIC);
+        int error = in.readInt();
+        in.readLong();
+        return error;
+    }
+
     @Override
     public void close() throws IOException {
         out.writeInt(REQUEST_MAGIC);

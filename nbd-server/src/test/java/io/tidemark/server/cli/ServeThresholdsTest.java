@@ -283,4 +283,47 @@ class ServeThresholdsTest {
             assertThat(get(serving, "/exports/disk").path("paused-writers").asInt()).isZero();
         }
     }
+
+    @Test
+    void writesPausedOnOneExportDoNotStallAnother() throws Exception {
+        Path a = thinImage();
+        Path b = dir.resolve("b.img");
+        io.tidemark.image.thin.ThinImage.create(b, 64L << 20, CHUNK, false).close();
+        try (Serving serving = ServeCommand.startMonitored(
+                        List.of(ExportSpec.parse("disk=" + a), ExportSpec.parse("other=" + b)),
+                        List.of(ListenAddress.Tcp.parse("127.0.0.1:0")), ClientPolicy.OPEN, options(null),
+                        new PrintWriter(new StringWriter()));
+                NbdTestClient paused = NbdTestClient.connect(nbdPort(serving), "disk");
+                NbdTestClient free = NbdTestClient.connect(nbdPort(serving), "other")) {
+            put(serving, "/exports/disk/quota", "{\"size\":" + (usage(serving) + CHUNK / 2)
+                    + ",\"policy\":\"pause\",\"pause-timeout-seconds\":30}");
+            int queued = 24; // more than the server's disk threads
+            for (int i = 0; i < queued; i++) {
+                paused.sendWrite((long) i * CHUNK, CHUNK, (byte) 5);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (get(serving, "/exports/disk").path("paused-writers").asInt() == 0) {
+                assertThat(System.nanoTime()).as("the write never paused").isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            Thread.sleep(300); // let the other writes queue up behind the paused one
+            var other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return free.write(0, CHUNK, (byte) 6);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            int otherResult;
+            try {
+                otherResult = other.get(5, TimeUnit.SECONDS);
+            } finally {
+                put(serving, "/exports/disk/quota", "{\"size\":\"32M\"}");
+            }
+            assertThat(otherResult).isZero();
+            for (int i = 0; i < queued; i++) {
+                assertThat(paused.awaitReply()).isZero();
+            }
+        }
+    }
 }

@@ -76,7 +76,8 @@ class ConnectionFuzzTest {
                 new Export("disk", "a writable disk", new MemoryDevice(EXPORT_SIZE)),
                 new Export("ro", "", new MemoryDevice(EXPORT_SIZE, new DeviceCapabilities(true, false, false, true, 4096))),
                 new Export("flat", "", new MemoryDevice(EXPORT_SIZE, new DeviceCapabilities(false, false, false, false, 512)))));
-        ServerContext context = new ServerContext(exports, INLINE, new ShutdownSignal(), ConnectionLimits.DEFAULT);
+        ServerContext context = new ServerContext(exports, DiskExecutors.shared(INLINE), new ShutdownSignal(),
+                ConnectionLimits.DEFAULT);
         TrackingAllocator alloc = new TrackingAllocator();
         EmbeddedChannel channel = new EmbeddedChannel(false, false, new ChannelInitializer<Channel>() {
             @Override

@@ -30,7 +30,7 @@ final class EmbeddedConnection implements NbdTestClient.Link {
                 task.run();
             }
         };
-        ServerContext context = new ServerContext(exports, io, shutdown, limits);
+        ServerContext context = new ServerContext(exports, DiskExecutors.shared(io), shutdown, limits);
         channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
