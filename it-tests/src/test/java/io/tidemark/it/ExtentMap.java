@@ -55,6 +55,17 @@ public record ExtentMap(List<Run> runs) {
         return new ExtentMap(runs);
     }
 
+    /**
+     * This map with holes shown as zeros: how a raw file's map reads in {@code image map} and
+     * qemu-img, which call every byte of a raw file present. Compared with such a map, an NBD map
+     * of the same raw file (where unallocated ranges are holes) must go through this first.
+     */
+    public ExtentMap holesAsZeros() {
+        return new ExtentMap(runs.stream()
+                .map(r -> r.kind() == Kind.HOLE ? new Run(r.offset(), r.length(), Kind.ZERO) : r)
+                .toList());
+    }
+
     public long bytesOf(Kind kind) {
         return runs.stream().filter(r -> r.kind() == kind).mapToLong(Run::length).sum();
     }
