@@ -35,8 +35,9 @@ public interface BlockDevice extends Closeable {
     void flush() throws IOException;
 
     /**
-     * Tells the device the range is no longer needed. Reads of a trimmed range return zeroes in
-     * both implementations here, though NBD lets clients assume nothing.
+     * Tells the device the range is no longer needed, so its space may be released. What a
+     * trimmed range reads back is unspecified (as in NBD): a thin image returns zeroes, a raw file
+     * on a host that cannot punch holes keeps the old data.
      */
     void trim(long offset, long length, boolean fua) throws IOException;
 

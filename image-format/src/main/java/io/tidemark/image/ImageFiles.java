@@ -30,13 +30,13 @@ public final class ImageFiles {
 
     /**
      * Opens {@code path} as a thin image when it starts with the magic {@code TIDEMARK}, and as a
-     * raw file otherwise. The listener hears of a thin image's allocations; a raw file allocates
-     * nothing (see {@link RawFileDevice}).
+     * raw file otherwise. The listener hears of every rise of the device's usage: a thin image's
+     * new clusters, a raw file's writes above its highest one (see {@link RawFileDevice}).
      */
     public static BlockDevice open(Path path, boolean readOnly, AllocationListener listener) throws IOException {
         return switch (kindOf(path)) {
             case THIN -> ThinImage.open(path, readOnly, listener);
-            case RAW -> RawFileDevice.open(path, readOnly);
+            case RAW -> RawFileDevice.open(path, readOnly, listener);
         };
     }
 

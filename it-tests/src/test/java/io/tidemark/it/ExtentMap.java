@@ -44,26 +44,20 @@ public record ExtentMap(List<Run> runs) {
         return new ExtentMap(runs);
     }
 
-    /** {@code tidemark image map --json}: qemu-img's fields; not present is a hole, present zero is ZERO. */
-    public static ExtentMap fromImageMap(String json) {
+    /**
+     * {@code tidemark image map --json}: qemu-img's fields. In a thin image not present is a hole
+     * and present zero is ZERO. A raw file, as qemu-img has it, is present everywhere, and its
+     * only zero runs are the holes of the file (raw files have no allocated-zero state), which
+     * NBD reports as holes.
+     */
+    public static ExtentMap fromImageMap(String json, boolean rawFile) {
         List<Run> runs = new ArrayList<>();
         for (JsonNode extent : parse(json)) {
             Kind kind = extent.get("data").asBoolean() ? Kind.DATA
-                    : extent.get("present").asBoolean() ? Kind.ZERO : Kind.HOLE;
+                    : extent.get("present").asBoolean() && !rawFile ? Kind.ZERO : Kind.HOLE;
             runs.add(new Run(extent.get("start").asLong(), extent.get("length").asLong(), kind));
         }
         return new ExtentMap(runs);
-    }
-
-    /**
-     * This map with holes shown as zeros: how a raw file's map reads in {@code image map} and
-     * qemu-img, which call every byte of a raw file present. Compared with such a map, an NBD map
-     * of the same raw file (where unallocated ranges are holes) must go through this first.
-     */
-    public ExtentMap holesAsZeros() {
-        return new ExtentMap(runs.stream()
-                .map(r -> r.kind() == Kind.HOLE ? new Run(r.offset(), r.length(), Kind.ZERO) : r)
-                .toList());
     }
 
     public long bytesOf(Kind kind) {

@@ -2,6 +2,7 @@ package io.tidemark.it;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.tidemark.image.ImageFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -27,12 +28,10 @@ final class ImageTool {
         return path;
     }
 
-    /**
-     * {@code tidemark image map --json}. Like qemu-img, it reports a raw file's holes as present
-     * zeros (the file is the whole image); only a thin image has holes it does not allocate.
-     */
+    /** {@code tidemark image map --json}, read with the convention of the image's kind (raw or thin). */
     static ExtentMap map(Path image) throws IOException, InterruptedException {
-        return ExtentMap.fromImageMap(run("image", "map", "--json", image.toString()).stdout());
+        return ExtentMap.fromImageMap(run("image", "map", "--json", image.toString()).stdout(),
+                ImageFiles.kindOf(image) == ImageFiles.Kind.RAW);
     }
 
     /** The exit status of {@code tidemark image check}: 0 clean, 2 corrupt, 3 leaked clusters only. */

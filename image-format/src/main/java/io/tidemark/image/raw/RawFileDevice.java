@@ -1,5 +1,6 @@
 package io.tidemark.image.raw;
 
+import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
 import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.Extent;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A plain file used byte for byte as a device. Reads and writes are positional
@@ -35,10 +37,12 @@ import java.util.List;
  * writer holds an exclusive {@code flock} on the file, readers a shared one, so a second server or
  * tool cannot open it for writing at the same time.
  *
- * <p><b>Usage</b> (the quantity thresholds watch) is defined as the larger of the file's size at
- * open and the highest end offset written since open. Writes are confined to the virtual size, so
- * this is always the file size: a raw file has no physical high-water mark that writes move, and
- * therefore no allocations to report to an {@link io.tidemark.image.AllocationListener}.
+ * <p><b>Usage</b> (the quantity thresholds watch) is the end of the highest write: on open, the
+ * end of the last data the filesystem reports (the file size where it cannot tell data from
+ * holes); after that it rises with every write that ends above it. A write that raises it is first
+ * {@linkplain AllocationListener#reserve reserved} (a quota may refuse it before any byte is
+ * written) and then {@linkplain AllocationListener#allocated reported} once written, so a raw
+ * export on a sparse file or a growing logical volume can carry thresholds like a thin image.
  */
 public final class RawFileDevice implements BlockDevice {
 
@@ -59,13 +63,19 @@ public final class RawFileDevice implements BlockDevice {
     private final HostFile host;
     private final boolean readOnly;
     private final long size;
+    private final AllocationListener listener;
+    /** End of the highest write (see the class comment); only ever rises. */
+    private final AtomicLong highWater;
 
-    private RawFileDevice(Path path, FileChannel channel, HostFile host, boolean readOnly, long size) {
+    private RawFileDevice(Path path, FileChannel channel, HostFile host, boolean readOnly, long size,
+            AllocationListener listener, long highWater) {
         this.path = path;
         this.channel = channel;
         this.host = host;
         this.readOnly = readOnly;
         this.size = size;
+        this.listener = listener;
+        this.highWater = new AtomicLong(highWater);
     }
 
     /**
@@ -74,6 +84,15 @@ public final class RawFileDevice implements BlockDevice {
      * @throws FileSystemException when another opener holds a conflicting lock on the file
      */
     public static RawFileDevice open(Path path, boolean readOnly) throws IOException {
+        return open(path, readOnly, AllocationListener.NONE);
+    }
+
+    /**
+     * Opens an existing file whose usage the listener follows (see the class comment).
+     *
+     * @throws FileSystemException when another opener holds a conflicting lock on the file
+     */
+    public static RawFileDevice open(Path path, boolean readOnly, AllocationListener listener) throws IOException {
         FileChannel channel = readOnly
                 ? FileChannel.open(path, StandardOpenOption.READ)
                 : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -85,7 +104,8 @@ public final class RawFileDevice implements BlockDevice {
                         ? "locked: another server or tool has it open for writing"
                         : "locked: another server or tool has it open");
             }
-            return new RawFileDevice(path, channel, host, readOnly, channel.size());
+            long size = channel.size();
+            return new RawFileDevice(path, channel, host, readOnly, size, listener, endOfLastData(host, size));
         } catch (IOException | RuntimeException e) {
             if (host != null) {
                 host.close();
@@ -177,10 +197,45 @@ public final class RawFileDevice implements BlockDevice {
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         checkWritable();
         checkRange(offset, src.remaining());
+        long end = offset + src.remaining();
+        long mark = highWater.get();
+        if (end > mark) {
+            listener.reserve(end);
+        }
         writeFully(src, offset);
         if (fua) {
             channel.force(true);
         }
+        if (end > mark) {
+            raiseHighWater(end);
+        }
+    }
+
+    /** Raises the mark to {@code end} unless a concurrent write raised it further; reports the growth. */
+    private void raiseHighWater(long end) {
+        long previous = highWater.getAndAccumulate(end, Math::max);
+        if (end > previous) {
+            listener.allocated(previous, end - previous, end);
+        }
+    }
+
+    /** Where the last data ends: the whole file when the filesystem cannot find holes. */
+    private static long endOfLastData(HostFile host, long size) throws IOException {
+        long end = 0;
+        long position = 0;
+        while (position < size) {
+            long data = host.nextData(position);
+            if (data < 0 || data >= size) {
+                break;
+            }
+            long hole = host.nextHole(data);
+            end = hole < 0 ? size : Math.min(hole, size);
+            if (end <= position) {
+                return size;
+            }
+            position = end;
+        }
+        return end;
     }
 
     @Override
@@ -279,7 +334,7 @@ public final class RawFileDevice implements BlockDevice {
 
     @Override
     public long usage() {
-        return size;
+        return highWater.get();
     }
 
     @Override

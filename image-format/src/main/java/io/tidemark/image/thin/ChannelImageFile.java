@@ -111,8 +111,8 @@ final class ChannelImageFile implements ImageFile {
 
     /** Punches a hole where the filesystem can; elsewhere the space stays allocated (and reused). */
     @Override
-    public void releaseSpace(long offset, long length) throws IOException {
-        host.punchHole(offset, length);
+    public boolean releaseSpace(long offset, long length) throws IOException {
+        return host.punchHole(offset, length);
     }
 
     @Override

@@ -26,8 +26,13 @@ interface ImageFile extends Closeable {
 
     void truncate(long size) throws IOException;
 
-    /** Returns the host space of an unreferenced range (hole punching); contents become zeroes or stay. */
-    void releaseSpace(long offset, long length) throws IOException;
+    /**
+     * Returns the host space of an unreferenced range (hole punching).
+     *
+     * @return true when the range now reads as zeroes; false when the host cannot punch holes and
+     *         the contents stayed as they were
+     */
+    boolean releaseSpace(long offset, long length) throws IOException;
 
     /** Reads exactly {@code dst.remaining()} bytes or fails naming the offset. */
     default void readFully(ByteBuffer dst, long position) throws IOException {

@@ -4,33 +4,48 @@ import io.tidemark.image.AllocationListener;
 import io.tidemark.image.NoSpaceException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
- * Physical space of the image file: free ranges (first fit), the append point, and ranges freed
- * in memory that must not be reused until the commit that freed them is durable.
+ * Physical space of the image file: free ranges (first fit), the append point, ranges freed in
+ * memory that must not be reused until the commit that freed them is durable, and which free
+ * space is known to read as zeroes on the host.
+ *
+ * <p>Space reads as zeroes when it lies beyond the end the file had when it was opened (never
+ * written, a sparse hole once the file grows over it) or when it was punched out after its
+ * free became durable. A new cluster in such space needs only its client's bytes written; any
+ * other space gets zero-filled by its user.
  *
  * <p>All methods are synchronized; they are short and never do I/O. {@link AllocationListener#reserve}
  * runs under this lock so that reported usages are monotonic.
  */
 final class SpaceAllocator {
 
-    /** Free ranges, start to end, coalesced. */
-    private final TreeMap<Long, Long> free = new TreeMap<>();
-    private long freeBytes;
+    /** Space handed out: its offset, and whether all of it reads as zeroes on the host. */
+    record Allocation(long offset, boolean readsZero) {
+    }
+
+    private final RangeSet free = new RangeSet();
+    /** The part of {@link #free} known to read as zeroes. */
+    private final RangeSet zeroed = new RangeSet();
     /** First byte after every range ever handed out this session: appends start here. */
     private long end;
-    /** The physical high-water mark reported as usage; never decreases within a session. */
-    private long highWater;
+    /** The file's length at open: space from here on was never written. */
+    private final long untouchedFrom;
+    /** The physical high-water mark reported as usage; never decreases within a session. Written under the lock. */
+    private volatile long highWater;
     /** Ranges released in memory; reusable only once a commit that no longer references them is durable. */
     private List<long[]> pending = new ArrayList<>();
 
-    SpaceAllocator(long end) {
+    /**
+     * @param end      first byte after the last referenced range
+     * @param fileSize the file's length now; bytes at or after {@code max(end, fileSize)} read as zeroes
+     */
+    SpaceAllocator(long end, long fileSize) {
         this.end = end;
         this.highWater = end;
+        this.untouchedFrom = Math.max(end, fileSize);
     }
 
     /** Adds space known to be unreferenced by the durable header (found by the scan on open). */
@@ -42,12 +57,11 @@ final class SpaceAllocator {
      * Hands out {@code length} bytes aligned to {@code alignment}: the lowest free range that fits,
      * else at the end of the file, after the listener agreed to the new usage.
      */
-    synchronized long allocate(long length, long alignment, AllocationListener listener) throws IOException {
-        for (Map.Entry<Long, Long> range : free.entrySet()) {
+    synchronized Allocation allocate(long length, long alignment, AllocationListener listener) throws IOException {
+        for (Map.Entry<Long, Long> range : free.ascending()) {
             long start = ImageFormat.alignUp(range.getKey(), alignment);
             if (start + length <= range.getValue()) {
-                take(range.getKey(), range.getValue(), start, length);
-                return start;
+                return take(start, length);
             }
         }
         long start = ImageFormat.alignUp(end, alignment);
@@ -60,10 +74,14 @@ final class SpaceAllocator {
             highWater = newEnd;
         }
         if (start > end) {
-            insertFree(end, start);
+            long gap = end;
+            insertFree(gap, start);
+            if (gap >= untouchedFrom) {
+                zeroed.add(gap, start);
+            }
         }
         end = newEnd;
-        return start;
+        return new Allocation(start, start >= untouchedFrom);
     }
 
     /**
@@ -71,14 +89,13 @@ final class SpaceAllocator {
      * when there is none. Used by compaction, which never grows the file.
      */
     synchronized long allocateBelow(long length, long alignment, long limit) {
-        for (Map.Entry<Long, Long> range : free.entrySet()) {
+        for (Map.Entry<Long, Long> range : free.ascending()) {
             long start = ImageFormat.alignUp(range.getKey(), alignment);
             if (start >= limit) {
                 return -1;
             }
             if (start + length <= range.getValue()) {
-                take(range.getKey(), range.getValue(), start, length);
-                return start;
+                return take(start, length).offset();
             }
         }
         return -1;
@@ -86,7 +103,7 @@ final class SpaceAllocator {
 
     /** Tells the listener beforehand about growth that {@code bytes} of new allocations may cause. */
     synchronized void reserveAhead(long bytes, AllocationListener listener) throws IOException {
-        long growth = bytes - freeBytes;
+        long growth = bytes - free.bytes();
         if (growth > 0 && end + growth > highWater) {
             listener.reserve(end + growth);
         }
@@ -111,19 +128,26 @@ final class SpaceAllocator {
         return taken;
     }
 
-    synchronized void makeFree(List<long[]> ranges) {
-        for (long[] r : ranges) {
-            insertFree(r[0], r[0] + r[1]);
+    /**
+     * Makes a range that no durable header references reusable.
+     *
+     * @param readsZero the range was punched out of the host file, so it reads as zeroes
+     */
+    synchronized void makeFree(long offset, long length, boolean readsZero) {
+        insertFree(offset, offset + length);
+        if (readsZero) {
+            zeroed.add(offset, offset + length);
         }
     }
 
-    synchronized long usage() {
+    /** The high-water mark; lock-free, as the write path reports it with every allocation. */
+    long usage() {
         return highWater;
     }
 
     /** End of the last byte in use: the append point minus free space touching it. */
     synchronized long lastUsedEnd() {
-        Map.Entry<Long, Long> last = free.lastEntry();
+        Map.Entry<Long, Long> last = free.last();
         if (last != null && last.getValue() >= end) {
             return last.getKey();
         }
@@ -132,45 +156,24 @@ final class SpaceAllocator {
 
     synchronized List<long[]> freeRanges() {
         List<long[]> ranges = new ArrayList<>();
-        free.forEach((s, e) -> ranges.add(new long[] {s, e - s}));
+        for (Map.Entry<Long, Long> range : free.ascending()) {
+            ranges.add(new long[] {range.getKey(), range.getValue() - range.getKey()});
+        }
         return ranges;
     }
 
-    private void take(long rangeStart, long rangeEnd, long start, long length) {
-        free.remove(rangeStart);
-        if (start > rangeStart) {
-            free.put(rangeStart, start);
-        }
-        if (start + length < rangeEnd) {
-            free.put(start + length, rangeEnd);
-        }
-        freeBytes -= length;
+    private Allocation take(long start, long length) {
+        long stop = start + length;
+        free.remove(start, stop);
+        boolean readsZero = zeroed.covers(start, stop);
+        zeroed.remove(start, stop);
+        return new Allocation(start, readsZero);
     }
 
-    /** Adds {@code [start, stop)} to the free set, merging with neighbours; tolerates overlap. */
+    /** Adds {@code [start, stop)} to the free set (not as known zeroes); tolerates overlap. */
     private void insertFree(long start, long stop) {
-        if (stop <= start) {
-            return;
-        }
-        Map.Entry<Long, Long> before = free.floorEntry(start);
-        if (before != null && before.getValue() >= start) {
-            start = before.getKey();
-            stop = Math.max(stop, before.getValue());
-            free.remove(before.getKey());
-            freeBytes -= before.getValue() - before.getKey();
-        }
-        Iterator<Map.Entry<Long, Long>> after = free.tailMap(start, true).entrySet().iterator();
-        while (after.hasNext()) {
-            Map.Entry<Long, Long> next = after.next();
-            if (next.getKey() > stop) {
-                break;
-            }
-            stop = Math.max(stop, next.getValue());
-            freeBytes -= next.getValue() - next.getKey();
-            after.remove();
-        }
-        free.put(start, stop);
-        freeBytes += stop - start;
+        free.add(start, stop);
+        zeroed.remove(start, stop);
         if (stop > end) {
             end = stop;
         }

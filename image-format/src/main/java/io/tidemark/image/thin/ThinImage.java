@@ -14,7 +14,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * A thin-provisioned image file (format: {@code docs/image-format.md}) as a {@link BlockDevice}.
@@ -42,6 +42,7 @@ public final class ThinImage implements BlockDevice {
     private final byte[] zeros;
     private final ClusterMap map;
     private final SpaceAllocator allocator;
+    private final FileLength fileLength;
     private final ClusterLocks clusterLocks = new ClusterLocks();
     private final ReentrantLock mapLock = new ReentrantLock();
     private final ReentrantLock commitLock = new ReentrantLock();
@@ -73,7 +74,8 @@ public final class ThinImage implements BlockDevice {
         this.map = loaded.map();
         this.virtualSize = committed.virtualSize();
         this.dirtyOnDisk = committed.dirty();
-        this.allocator = new SpaceAllocator(loaded.lastUsedEnd());
+        this.allocator = new SpaceAllocator(loaded.lastUsedEnd(), loaded.fileSize());
+        this.fileLength = new FileLength(file, loaded.fileSize(), clusterSize);
         for (long[] range : loaded.free()) {
             allocator.addFree(range[0], range[1]);
         }
@@ -188,16 +190,16 @@ public final class ThinImage implements BlockDevice {
             long cluster = pos >>> clusterBits;
             int inner = (int) (pos & (clusterSize - 1));
             int n = Math.min(dst.remaining(), clusterSize - inner);
-            ByteBuffer part = dst.slice(dst.position(), n);
-            readCluster(cluster, inner, part);
-            dst.position(dst.position() + n);
+            int at = dst.position();
+            readCluster(cluster, inner, n == dst.remaining() ? dst : dst.slice(at, n));
+            dst.position(at + n);
             pos += n;
         }
     }
 
     private void readCluster(long cluster, int inner, ByteBuffer part) throws IOException {
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.readLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.readLock();
         try {
             long entry = map.get(cluster);
             switch (MapEntry.type(entry)) {
@@ -206,7 +208,7 @@ public final class ThinImage implements BlockDevice {
                 default -> fillZero(part);
             }
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
         }
     }
 
@@ -215,14 +217,21 @@ public final class ThinImage implements BlockDevice {
         ensureWritable();
         checkRange(offset, src.remaining());
         markDirty();
-        allocator.reserveAhead(bytesToAllocate(offset, src.remaining()), listener);
+        long needed = bytesToAllocate(offset, src.remaining());
+        if (needed > clusterSize) {
+            // A refusal must come before the first of several allocations changes anything; a
+            // single allocation asks the listener itself, and overwrites need not ask at all.
+            allocator.reserveAhead(needed, listener);
+        }
         long pos = offset;
         while (src.hasRemaining()) {
             long cluster = pos >>> clusterBits;
             int inner = (int) (pos & (clusterSize - 1));
             int n = Math.min(src.remaining(), clusterSize - inner);
-            writeCluster(cluster, inner, src.slice(src.position(), n));
-            src.position(src.position() + n);
+            int at = src.position();
+            // The usual request fits one cluster: no slice to allocate.
+            writeCluster(cluster, inner, n == src.remaining() ? src : src.slice(at, n));
+            src.position(at + n);
             pos += n;
         }
         completedChanges.incrementAndGet();
@@ -249,9 +258,9 @@ public final class ThinImage implements BlockDevice {
     private void writeCluster(long cluster, int inner, ByteBuffer data) throws IOException {
         boolean full = data.remaining() == clusterSize;
         boolean inPlaceAllowed = !(full && compressWrites);
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
+        StampedLock lock = clusterLocks.forCluster(cluster);
         if (inPlaceAllowed) {
-            lock.readLock().lock();
+            long stamp = lock.readLock();
             try {
                 long entry = map.get(cluster);
                 if (MapEntry.type(entry) == MapEntry.DATA) {
@@ -259,60 +268,117 @@ public final class ThinImage implements BlockDevice {
                     return;
                 }
             } finally {
-                lock.readLock().unlock();
+                lock.unlockRead(stamp);
             }
         }
-        lock.writeLock().lock();
+        long stamp = lock.writeLock();
         try {
             long entry = map.get(cluster);
-            if (inPlaceAllowed && MapEntry.type(entry) == MapEntry.DATA) {
+            int type = MapEntry.type(entry);
+            if (inPlaceAllowed && type == MapEntry.DATA) {
                 file.write(data, MapEntry.offset(entry) + inner);
-                return;
+            } else if (full && compressWrites) {
+                byte[] content = new byte[clusterSize];
+                data.get(content);
+                storeCompressible(cluster, entry, content);
+            } else if (full) {
+                storeWhole(cluster, entry, data);
+            } else if (type == MapEntry.COMPRESSED) {
+                byte[] content = readCompressed(cluster, entry);
+                data.get(content, inner, data.remaining());
+                storeWhole(cluster, entry, ByteBuffer.wrap(content));
+            } else {
+                storePart(cluster, entry, inner, data);
             }
-            byte[] content = MapEntry.type(entry) == MapEntry.COMPRESSED && !full
-                    ? readCompressed(cluster, entry)
-                    : new byte[clusterSize];
-            data.get(content, inner, data.remaining());
-            store(cluster, entry, content, full);
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
     /**
-     * Gives guest cluster {@code cluster} the content {@code content}: compressed at a new place
-     * when allowed and worth it, else uncompressed in its own cluster (kept or existing) or a new
-     * one. Caller holds the cluster's write lock.
+     * Stores a whole cluster's content compressed at a new place when that saves space, else
+     * uncompressed. Caller holds the cluster's write lock.
      */
-    private void store(long cluster, long oldEntry, byte[] content, boolean mayCompress) throws IOException {
-        int oldType = MapEntry.type(oldEntry);
-        if (mayCompress && compressWrites) {
-            byte[] block = codec.compress(content);
-            if (block != null) {
-                long length = ImageFormat.alignUp(block.length, ImageFormat.SECTOR);
-                long at = allocator.allocate(length, ImageFormat.SECTOR, listener);
-                writeNew(ByteBuffer.wrap(block), at, length);
-                publish(cluster, oldEntry, MapEntry.compressed(at, block.length));
-                listener.allocated(at, length, allocator.usage());
-                return;
-            }
+    private void storeCompressible(long cluster, long oldEntry, byte[] content) throws IOException {
+        byte[] block = codec.compress(content);
+        if (block == null) {
+            storeWhole(cluster, oldEntry, ByteBuffer.wrap(content));
+            return;
         }
-        long own = oldType == MapEntry.DATA || oldType == MapEntry.ZERO ? MapEntry.offset(oldEntry) : 0;
+        long length = ImageFormat.alignUp(block.length, ImageFormat.SECTOR);
+        long at = allocator.allocate(length, ImageFormat.SECTOR, listener).offset();
+        writeNew(ByteBuffer.wrap(block), at, at, length);
+        publish(cluster, oldEntry, MapEntry.compressed(at, block.length));
+        listener.allocated(at, length, allocator.usage());
+    }
+
+    /**
+     * Gives guest cluster {@code cluster} the whole cluster {@code content}, uncompressed, in its
+     * own cluster (kept or existing) or a new one. Caller holds the cluster's write lock.
+     */
+    private void storeWhole(long cluster, long oldEntry, ByteBuffer content) throws IOException {
+        long own = ownCluster(oldEntry);
         if (own != 0) {
             // The cluster already belongs to this guest cluster on disk, or to nobody: safe to overwrite.
-            file.write(ByteBuffer.wrap(content), own);
+            file.write(content, own);
             publish(cluster, oldEntry, MapEntry.data(own));
             return;
         }
-        long at = allocator.allocate(clusterSize, clusterSize, listener);
-        writeNew(ByteBuffer.wrap(content), at, clusterSize);
+        long at = allocator.allocate(clusterSize, clusterSize, listener).offset();
+        placeNew(cluster, oldEntry, content, at, at);
+    }
+
+    /**
+     * Writes part of a cluster that reads as zeroes (unallocated, or a zero entry), the rest of it
+     * zeroes. A new cluster in space that reads as zeroes on the host gets only the client's
+     * bytes; space that may hold old bytes (a kept cluster, space never punched or on a host
+     * that cannot punch) is zero-filled. Caller holds the cluster's write lock.
+     */
+    private void storePart(long cluster, long oldEntry, int inner, ByteBuffer data) throws IOException {
+        if (ownCluster(oldEntry) != 0) {
+            storeWhole(cluster, oldEntry, zeroFilled(inner, data));
+            return;
+        }
+        SpaceAllocator.Allocation space = allocator.allocate(clusterSize, clusterSize, listener);
+        long at = space.offset();
+        if (space.readsZero()) {
+            placeNew(cluster, oldEntry, data, at + inner, at);
+        } else {
+            placeNew(cluster, oldEntry, zeroFilled(inner, data), at, at);
+        }
+    }
+
+    /** A whole cluster of zeroes with {@code data} at {@code inner}. */
+    private ByteBuffer zeroFilled(int inner, ByteBuffer data) {
+        byte[] content = new byte[clusterSize];
+        data.get(content, inner, data.remaining());
+        return ByteBuffer.wrap(content);
+    }
+
+    /**
+     * Writes {@code content} at {@code position} into the new cluster at {@code at}, then maps the
+     * guest cluster to it and tells the listener.
+     */
+    private void placeNew(long cluster, long oldEntry, ByteBuffer content, long position, long at) throws IOException {
+        writeNew(content, position, at, clusterSize);
         publish(cluster, oldEntry, MapEntry.data(at));
         listener.allocated(at, clusterSize, allocator.usage());
     }
 
-    private void writeNew(ByteBuffer content, long at, long length) throws IOException {
+    /** The cluster a data or zero entry keeps for its guest cluster; 0 for none. */
+    private static long ownCluster(long entry) {
+        int type = MapEntry.type(entry);
+        return type == MapEntry.DATA || type == MapEntry.ZERO ? MapEntry.offset(entry) : 0;
+    }
+
+    /**
+     * Writes {@code content} at {@code position} inside space {@code [at, at + length)} just
+     * allocated, after making the file cover all of it; on failure the space is free again.
+     */
+    private void writeNew(ByteBuffer content, long position, long at, long length) throws IOException {
         try {
-            file.write(content, at);
+            fileLength.cover(at + length);
+            file.write(content, position);
         } catch (IOException | RuntimeException e) {
             allocator.releaseUnused(at, length);
             throw e;
@@ -387,8 +453,8 @@ public final class ThinImage implements BlockDevice {
     }
 
     private void zeroWholeCluster(long cluster, boolean mayTrim) {
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.writeLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.writeLock();
         try {
             long entry = map.get(cluster);
             long next = switch (MapEntry.type(entry)) {
@@ -401,19 +467,19 @@ public final class ThinImage implements BlockDevice {
                 publish(cluster, entry, next);
             }
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 
     private void zeroPartCluster(long cluster, int inner, int n) throws IOException {
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.readLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.readLock();
         try {
             if (MapEntry.readsAsZero(map.get(cluster))) {
                 return;
             }
         } finally {
-            lock.readLock().unlock();
+            lock.unlockRead(stamp);
         }
         writeCluster(cluster, inner, ByteBuffer.allocate(n));
     }
@@ -618,6 +684,7 @@ public final class ThinImage implements BlockDevice {
         }
         try {
             if (plan != null) {
+                fileLength.cover(plan.end());
                 for (TableWrite write : plan.writes) {
                     file.write(write.bytes, write.offset);
                 }
@@ -642,9 +709,8 @@ public final class ThinImage implements BlockDevice {
         if (plan != null) {
             // Punch before the ranges become allocatable, or a punch could zero a new allocation.
             for (long[] range : plan.freed) {
-                file.releaseSpace(range[0], range[1]);
+                allocator.makeFree(range[0], range[1], file.releaseSpace(range[0], range[1]));
             }
-            allocator.makeFree(plan.freed);
             for (TableWrite write : plan.writes) {
                 listener.allocated(write.offset, clusterSize, allocator.usage());
             }
@@ -659,6 +725,15 @@ public final class ThinImage implements BlockDevice {
 
     private record CommitPlan(List<TableWrite> writes, ByteBuffer l1, long l1Offset, long l1Length, int l1Entries,
             int l1Checksum, long virtualSize, List<long[]> freed) {
+
+        /** First byte after the new tables. */
+        long end() {
+            long end = l1Offset + l1Length;
+            for (TableWrite write : writes) {
+                end = Math.max(end, write.offset + write.bytes.capacity());
+            }
+            return end;
+        }
     }
 
     /**
@@ -677,13 +752,13 @@ public final class ThinImage implements BlockDevice {
             for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
                 L2Table table = map.table(i);
                 if (table != null && !table.isEmpty()) {
-                    tableOffsets[i] = allocator.allocate(clusterSize, clusterSize, AllocationListener.NONE);
+                    tableOffsets[i] = allocator.allocate(clusterSize, clusterSize, AllocationListener.NONE).offset();
                     allocated.add(new long[] {tableOffsets[i], clusterSize});
                 }
             }
             long l1Offset = 0;
             if (l1Entries > 0) {
-                l1Offset = allocator.allocate(l1Length, clusterSize, AllocationListener.NONE);
+                l1Offset = allocator.allocate(l1Length, clusterSize, AllocationListener.NONE).offset();
                 allocated.add(new long[] {l1Offset, l1Length});
             }
             return buildPlan(dirtyTables, tableOffsets, l1Offset, l1Length);
@@ -756,8 +831,8 @@ public final class ThinImage implements BlockDevice {
      */
     boolean relocate(long cluster, boolean belowOnly) throws IOException {
         markDirty();
-        ReentrantReadWriteLock lock = clusterLocks.forCluster(cluster);
-        lock.writeLock().lock();
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.writeLock();
         try {
             long entry = map.get(cluster);
             int type = MapEntry.type(entry);
@@ -773,20 +848,20 @@ public final class ThinImage implements BlockDevice {
             long alignment = type == MapEntry.COMPRESSED ? ImageFormat.SECTOR : clusterSize;
             long to = belowOnly
                     ? allocator.allocateBelow(length, alignment, from)
-                    : allocator.allocate(length, alignment, listener);
+                    : allocator.allocate(length, alignment, listener).offset();
             if (to < 0) {
                 return false;
             }
             ByteBuffer bytes = ByteBuffer.allocate(type == MapEntry.COMPRESSED
                     ? MapEntry.compressedLength(entry) : clusterSize);
             file.readFully(bytes, from);
-            writeNew(bytes.flip(), to, length);
+            writeNew(bytes.flip(), to, to, length);
             publish(cluster, entry, type == MapEntry.COMPRESSED
                     ? MapEntry.compressed(to, MapEntry.compressedLength(entry))
                     : MapEntry.data(to));
             return true;
         } finally {
-            lock.writeLock().unlock();
+            lock.unlockWrite(stamp);
         }
     }
 

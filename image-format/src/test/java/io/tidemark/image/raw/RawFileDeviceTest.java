@@ -3,9 +3,11 @@ package io.tidemark.image.raw;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.image.AllocationListener;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.FastZeroUnsupportedException;
+import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -14,6 +16,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -374,5 +377,41 @@ class RawFileDeviceTest {
         byte[] ones = new byte[SIZE];
         Arrays.fill(ones, (byte) 1);
         return Files.write(dir.resolve("data.raw"), ones);
+    }
+
+    @Test
+    void usageOfASparseFileIsTheEndOfTheHighestWriteAndRisesAreReservedThenReported() throws IOException {
+        Path path = dir.resolve("sparse.raw");
+        RawFileDevice.create(path, 16L * SIZE).close();
+        List<String> heard = new ArrayList<>();
+        AllocationListener listener = new AllocationListener() {
+            @Override
+            public void reserve(long newUsage) throws NoSpaceException {
+                heard.add("reserve " + newUsage);
+                if (newUsage > 8L * SIZE) {
+                    throw new NoSpaceException("quota");
+                }
+            }
+
+            @Override
+            public void allocated(long offset, long length, long usage) {
+                heard.add("allocated " + offset + "+" + length + " -> " + usage);
+            }
+        };
+        try (RawFileDevice device = RawFileDevice.open(path, false, listener)) {
+            assertThat(device.usage()).isZero();
+            device.write(64 * K, ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), false);
+            assertThat(device.usage()).isEqualTo(64 * K + 4);
+            device.write(0, ByteBuffer.wrap(new byte[4 * K]), false);
+            assertThat(heard).containsExactly("reserve " + (64 * K + 4), "allocated 0+" + (64 * K + 4) + " -> " + (64 * K + 4));
+            assertThatThrownBy(() -> device.write(9L * SIZE, ByteBuffer.wrap(new byte[] {7}), false))
+                    .isInstanceOf(NoSpaceException.class);
+            assertThat(device.usage()).isEqualTo(64 * K + 4);
+            assertThat(read(device, 9L * SIZE, 1)).containsExactly(0);
+        }
+        // Reopened, the usage is where the filesystem says the last data ends: its block holding 64K+4.
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            assertThat(device.usage()).isEqualTo(68 * K);
+        }
     }
 }

@@ -34,6 +34,9 @@ final class CrashableMemoryFile implements ImageFile {
     private long crashAt = Long.MAX_VALUE;
     private boolean tear;
     private boolean crashed;
+    private boolean punching = true;
+    /** Bytes passed to {@link #write}, hole punches included. */
+    private long bytesWritten;
 
     CrashableMemoryFile() {
         this(new byte[0]);
@@ -71,12 +74,18 @@ final class CrashableMemoryFile implements ImageFile {
                 image = apply(image, op);
             }
         }
-        return new CrashableMemoryFile(image);
+        return withPunchingOf(new CrashableMemoryFile(image));
     }
 
     /** The current contents as a fresh, fully durable file (a clean reopen). */
     synchronized CrashableMemoryFile reopened() {
-        return new CrashableMemoryFile(current);
+        return withPunchingOf(new CrashableMemoryFile(current));
+    }
+
+    /** The same disk keeps its filesystem's abilities. */
+    private CrashableMemoryFile withPunchingOf(CrashableMemoryFile file) {
+        file.punching = punching;
+        return file;
     }
 
     synchronized byte[] contents() {
@@ -115,6 +124,7 @@ final class CrashableMemoryFile implements ImageFile {
         checkAlive();
         byte[] bytes = new byte[src.remaining()];
         src.get(bytes);
+        bytesWritten += bytes.length;
         if (stopsHere()) {
             if (tear && bytes.length > 1) {
                 mutate(new Op(position, Arrays.copyOf(bytes, bytes.length / 2)));
@@ -151,15 +161,30 @@ final class CrashableMemoryFile implements ImageFile {
         }
     }
 
-    /** Punching a hole: the range reads as zeroes afterwards, like fallocate(PUNCH_HOLE). */
+    /** From now on {@link #releaseSpace} changes nothing, like a filesystem that cannot punch holes. */
+    synchronized void disablePunching() {
+        punching = false;
+    }
+
+    synchronized long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /**
+     * Punching a hole: the range reads as zeroes afterwards, like fallocate(PUNCH_HOLE); modelled
+     * as a write of zeroes, which a crash may lose like any write not yet forced.
+     */
     @Override
-    public synchronized void releaseSpace(long offset, long length) throws IOException {
+    public synchronized boolean releaseSpace(long offset, long length) throws IOException {
         checkAlive();
-        long stop = Math.min(offset + length, current.length);
-        if (stop <= offset) {
-            return;
+        if (!punching) {
+            return false;
         }
-        write(ByteBuffer.allocate((int) (stop - offset)), offset);
+        long stop = Math.min(offset + length, current.length);
+        if (stop > offset) {
+            write(ByteBuffer.allocate((int) (stop - offset)), offset);
+        }
+        return true;
     }
 
     @Override

@@ -32,18 +32,19 @@ class ThinImageCrashTest {
     private record Op(int kind, long offset, byte[] data) {
     }
 
-    @ParameterizedTest(name = "compress={0} seed={1}")
-    @CsvSource({"false,42", "true,42", "false,7", "true,7"})
-    void survivesACrashAfterEveryOperation(boolean compress, long defaultSeed) throws IOException {
+    /** With {@code punch} false the file cannot punch holes: freed space keeps its old bytes. */
+    @ParameterizedTest(name = "compress={0} seed={1} punch={2}")
+    @CsvSource({"false,42,true", "true,42,true", "false,7,true", "true,7,true", "false,42,false", "true,7,false"})
+    void survivesACrashAfterEveryOperation(boolean compress, long defaultSeed, boolean punch) throws IOException {
         long seed = Long.getLong("tidemark.seed", defaultSeed);
         List<Op> workload = workload(new Random(seed), compress);
-        long total = countOperations(workload, compress);
+        long total = countOperations(workload, compress, punch);
         assertThat(total).isGreaterThan(50);
         for (long n = 0; n <= total; n++) {
             for (CrashableMemoryFile.Survival survival : CrashableMemoryFile.Survival.values()) {
                 boolean tear = (n + survival.ordinal()) % 2 == 0;
                 try {
-                    crashAndVerify(workload, compress, n, survival, tear, new Random(seed * 31 + n));
+                    crashAndVerify(workload, compress, punch, n, survival, tear, new Random(seed * 31 + n));
                 } catch (AssertionError | IOException | RuntimeException e) {
                     throw new AssertionError("seed " + seed + ", crash after " + n + " of " + total
                             + " operations, survival " + survival + ", tear " + tear + ": " + e.getMessage(), e);
@@ -83,15 +84,18 @@ class ThinImageCrashTest {
         return true;
     }
 
-    private static long countOperations(List<Op> workload, boolean compress) throws IOException {
-        CrashableMemoryFile file = freshImage(compress);
+    private static long countOperations(List<Op> workload, boolean compress, boolean punch) throws IOException {
+        CrashableMemoryFile file = freshImage(compress, punch);
         long before = file.operations();
         run(workload, file, new BlockHistory());
         return file.operations() - before;
     }
 
-    private static CrashableMemoryFile freshImage(boolean compress) throws IOException {
+    private static CrashableMemoryFile freshImage(boolean compress, boolean punch) throws IOException {
         CrashableMemoryFile file = new CrashableMemoryFile();
+        if (!punch) {
+            file.disablePunching();
+        }
         ThinImage.format(file, SIZE, CLUSTER, compress);
         return file.reopened();
     }
@@ -128,9 +132,9 @@ class ThinImageCrashTest {
         history.durable();
     }
 
-    private static void crashAndVerify(List<Op> workload, boolean compress, long n,
+    private static void crashAndVerify(List<Op> workload, boolean compress, boolean punch, long n,
             CrashableMemoryFile.Survival survival, boolean tear, Random random) throws IOException {
-        CrashableMemoryFile file = freshImage(compress);
+        CrashableMemoryFile file = freshImage(compress, punch);
         file.crashAfter(n, tear);
         BlockHistory history = new BlockHistory();
         try {
@@ -148,7 +152,16 @@ class ThinImageCrashTest {
         try (ThinImage image = ThinImage.open(disk, false, AllocationListener.NONE)) {
             history.verify(image);
             // The recovered image stays usable: allocate over the leaked space and close cleanly.
-            image.write(REGIONS[1] + 200L * BLOCK, ByteBuffer.wrap(new byte[] {1, 2, 3}), false);
+            // The new cluster must read as zeroes around the three bytes, whatever the leak held.
+            long unwritten = REGIONS[1] + 200L * BLOCK;
+            image.write(unwritten + 5, ByteBuffer.wrap(new byte[] {1, 2, 3}), false);
+            byte[] expected = new byte[CLUSTER];
+            expected[5] = 1;
+            expected[6] = 2;
+            expected[7] = 3;
+            ByteBuffer cluster = ByteBuffer.allocate(CLUSTER);
+            image.read(unwritten, cluster);
+            assertThat(cluster.array()).as("new cluster over leaked space").isEqualTo(expected);
         }
         assertThat(ImageChecker.check(disk).exitCode()).as("check after recovery and clean close").isZero();
     }

@@ -277,6 +277,8 @@ class ThinImageTest {
             long usage = image.usage();
             assertThatThrownBy(() -> image.write(0, ByteBuffer.wrap(pattern(3 * CLUSTER, 1)), false))
                     .isInstanceOf(NoSpaceException.class);
+            assertThatThrownBy(() -> image.write(5L * CLUSTER + 7, ByteBuffer.wrap(pattern(512, 2)), false))
+                    .as("a write into one new cluster").isInstanceOf(NoSpaceException.class);
             assertThat(image.usage()).isEqualTo(usage);
             assertThat(image.extents(0, SIZE)).containsExactly(new Extent(0, SIZE, ExtentType.HOLE));
             image.writeZeroes(0, CLUSTER, ZeroMode.NO_HOLE, false);

@@ -33,11 +33,22 @@ class KillDuringWritesIT {
     Path dir;
 
     @Test
-    void everyFlushedWriteSurvivesKillMinus9() throws Exception {
+    void everyFlushedWriteToAThinImageSurvivesKillMinus9() throws Exception {
+        Path image = dir.resolve("disk.tdm");
+        ImageCheck.createThin(image, (CLIENTS * REGION >> 20) + "M");
+        killRepeatedly(image);
+    }
+
+    @Test
+    void everyFlushedWriteToARawImageSurvivesKillMinus9() throws Exception {
         Path image = dir.resolve("disk.raw");
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength(CLIENTS * REGION);
         }
+        killRepeatedly(image);
+    }
+
+    private void killRepeatedly(Path image) throws Exception {
         Workload workload = new Workload(dir);
         Random random = new Random(SEED);
         int verifiedTotal = 0;
@@ -52,7 +63,8 @@ class KillDuringWritesIT {
                 clients.add(workload.start(out, "write", server.uri("disk"), Long.toString(c * REGION),
                         Long.toString(REGION), Integer.toString(round * 100 + c), Integer.toString(FLUSH_EVERY)));
             }
-            long killAfter = 1500 + random.nextInt(2000);
+            awaitFirstFlushes(outputs);
+            long killAfter = 500 + random.nextInt(2000);
             Thread.sleep(killAfter);
             assertThat(server.isAlive()).as("server alive before the kill in round %d", round).isTrue();
             server.kill9();
@@ -79,7 +91,7 @@ class KillDuringWritesIT {
                 }
                 passes += lines.size() - lines.stream().filter(l -> !l.startsWith("pass ")).count();
             }
-            assertThat(count).as("writes flushed before the kill in round %d (killed after %d ms)", round, killAfter)
+            assertThat(count).as("writes flushed before the kill in round %d (killed %d ms after the first flushes)", round, killAfter)
                     .isPositive();
             try (ServerProcess restarted = ServerProcess.start(dir.resolve("restart-" + round + ".log"),
                     "disk=" + image)) {
@@ -88,12 +100,23 @@ class KillDuringWritesIT {
                         verify.stdout(), verify.stderr()).isZero();
                 assertThat(verify.stdout()).contains("verified " + count);
             }
-            System.out.printf("round %d: killed after %d ms, %d flushed writes read back, check exit %d%n", round,
-                    killAfter, count, check.exitCode());
+            System.out.printf("%s round %d: killed %d ms after the first flushes, %d flushed writes read back, check exit %d%n",
+                    image.getFileName(), round, killAfter, count, check.exitCode());
             verifiedTotal += count;
         }
-        System.out.printf("kill -9 survived %d times, %d flushed writes verified (%d passes over the regions)%n",
-                ROUNDS, verifiedTotal, passes);
+        System.out.printf("%s: kill -9 survived %d times, %d flushed writes verified (%d passes over the regions)%n",
+                image.getFileName(), ROUNDS, verifiedTotal, passes);
+    }
+
+    /** Waits until every client has had a FLUSH answered, so that each kill lands mid-workload. */
+    private static void awaitFirstFlushes(List<Path> outputs) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (Path out : outputs) {
+            while (!Files.exists(out) || Files.readAllLines(out).stream().noneMatch(l -> l.startsWith("flushed "))) {
+                assertThat(System.nanoTime()).as("client %s flushed within 60 s", out).isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        }
     }
 
     private static int lastIndexOfPass(List<String> lines) {

@@ -32,6 +32,31 @@ final class PlainOptionClient implements AutoCloseable {
         out.writeInt(3); // fixed newstyle, no zeroes
     }
 
+    /** Connects without reading the greeting, for a server that may refuse the connection. */
+    PlainOptionClient(int port, boolean readGreeting) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = new DataOutputStream(socket.getOutputStream());
+    }
+
+    /**
+     * NBD_OPT_GO for {@code export}: reads the replies up to the final one and returns it (ACK:
+     * the connection is now in transmission).
+     */
+    OptionReply go(String export) throws IOException {
+        byte[] name = export.getBytes(StandardCharsets.UTF_8);
+        byte[] data = new byte[4 + name.length + 2];
+        java.nio.ByteBuffer.wrap(data).putInt(name.length).put(name).putShort((short) 0);
+        send(7, data);
+        while (true) {
+            OptionReply reply = reply();
+            if (reply.type() != 3) { // NBD_REP_INFO comes before the final reply
+                return reply;
+            }
+        }
+    }
+
     void send(int option, byte[] data) throws IOException {
         out.writeLong(IHAVEOPT);
         out.writeInt(option);

@@ -44,7 +44,8 @@ final class ServerProcess implements AutoCloseable {
     static ServerProcess serve(Path log, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Xmx256m",
-                "-XX:MaxDirectMemorySize=" + MAX_DIRECT_MEMORY, "-jar", jar(), "serve", "--listen", "127.0.0.1:0"));
+                "-XX:MaxDirectMemorySize=" + MAX_DIRECT_MEMORY, "-jar", jar(), "serve", "--listen", "127.0.0.1:0",
+                "--control", "off"));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

@@ -148,7 +148,7 @@ final class Guest {
         GuestRun run = GuestRun.parse(scenario, finished ? qemu.exitValue() : -1, wall,
                 Files.readString(console, StandardCharsets.UTF_8));
         System.out.printf("vm scenario %s: %.1f s wall (console: %s)%n", scenario,
-                wall.toMillis() / 1000.0, console.toAbsolutePath());
+                run.wallTime().toMillis() / 1000.0, console.toAbsolutePath());
         if (!finished) {
             throw run.failure("QEMU was killed after the " + timeout.toSeconds() + " s timeout");
         }

@@ -44,10 +44,6 @@ record GuestRun(String scenario, int qemuExitCode, Duration wallTime, String con
         return marker(key).orElseThrow(() -> failure("the guest printed no '" + MARKER_PREFIX + key + "' line"));
     }
 
-    List<String> all(String key) {
-        return markers.stream().filter(m -> m.key().equals(key)).map(Marker::value).toList();
-    }
-
     /** This run, if the guest's script ran to its end with status 0 and QEMU exited cleanly. */
     GuestRun assertSucceeded() {
         String exit = marker("exit").orElseThrow(() -> failure("the guest did not finish its script"));
@@ -64,6 +60,7 @@ record GuestRun(String scenario, int qemuExitCode, Duration wallTime, String con
         List<String> lines = List.of(console.split("\n"));
         List<String> tail = lines.subList(Math.max(0, lines.size() - CONSOLE_TAIL_LINES), lines.size());
         return new AssertionError(scenario + ": " + what + "\n---- guest console (last " + tail.size()
-                + " lines) ----\n" + String.join("\n", tail) + "\n---- end of console ----");
+                + " lines) ----\n" + String.join("\n", tail) + "\n---- end of console (whole consoles and server logs: "
+                + "it-tests/target/vm-logs/) ----");
     }
 }

@@ -10,9 +10,9 @@ record HostImage(Path path) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** {@code tidemark image create -O FORMAT --size=SIZE PATH}. */
-    static HostImage create(Path path, String format, String size) throws IOException, InterruptedException {
-        TidemarkCli.run("image", "create", "-O", format, "--size=" + size, path.toString()).assertSuccess();
+    /** {@code tidemark image create --size=SIZE PATH}: a thin image, the format tidemark exists for. */
+    static HostImage createThin(Path path, String size) throws IOException, InterruptedException {
+        TidemarkCli.run("image", "create", "-O", "tidemark", "--size=" + size, path.toString()).assertSuccess();
         return new HostImage(path);
     }
 

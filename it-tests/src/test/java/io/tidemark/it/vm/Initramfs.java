@@ -83,14 +83,6 @@ final class Initramfs {
         return this;
     }
 
-    /** Writes a text file into the guest tree. */
-    Initramfs text(String guestPath, String content) throws IOException {
-        Path target = staging.resolve(strip(guestPath));
-        Files.createDirectories(target.getParent());
-        Files.writeString(target, content, StandardCharsets.UTF_8);
-        return this;
-    }
-
     /** Writes /init, executable, and packs the tree into {@code output} (gzip-compressed newc cpio). */
     Path pack(String initScript, Path output) throws IOException, InterruptedException {
         Path init = staging.resolve("init");
@@ -153,11 +145,8 @@ final class Initramfs {
         Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
     }
 
+    /** The host path without its leading slash: where the file goes in the staging tree. */
     private static String relative(Path hostPath) {
-        return strip(hostPath.toAbsolutePath().toString());
-    }
-
-    private static String strip(String guestPath) {
-        return guestPath.startsWith("/") ? guestPath.substring(1) : guestPath;
+        return hostPath.toAbsolutePath().toString().substring(1);
     }
 }

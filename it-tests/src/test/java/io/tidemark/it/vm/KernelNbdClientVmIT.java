@@ -2,13 +2,16 @@ package io.tidemark.it.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Scenario 2: the Linux kernel's NBD client, inside a guest, attaches an export as /dev/nbd0. */
+/**
+ * Scenario 2: the Linux kernel's own NBD client. Inside a guest, Debian's nbd-client attaches a
+ * tidemark export as /dev/nbd0 over QEMU's user-mode network (one address forwarded to the host's
+ * loopback); mkfs, mount, write, reconnect, verify, disconnect.
+ */
 class KernelNbdClientVmIT {
 
     private static final long DISK_BYTES = 512L << 20;
@@ -20,12 +23,9 @@ class KernelNbdClientVmIT {
 
     @Test
     void guestKernelClientWritesAndReadsBackAFileSystem() throws Exception {
-        Path image = work.resolve("disk.raw");
-        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
-            file.setLength(DISK_BYTES);
-        }
+        HostImage image = HostImage.createThin(work.resolve("kernel.img"), Long.toString(DISK_BYTES));
         GuestRun run;
-        try (StandInNbdServer server = StandInNbdServer.serve("kdisk", image, work.resolve("server.log"))) {
+        try (TidemarkServer server = TidemarkServer.named("kernel-nbd", work).export("kdisk", image.path()).start()) {
             run = Guest.scenario("kernel-nbd")
                     .modules("nbd")
                     .programs("/usr/sbin/nbd-client", "/usr/sbin/mke2fs")
@@ -39,10 +39,13 @@ class KernelNbdClientVmIT {
                     .timeout(Duration.ofMinutes(3))
                     .boot(work)
                     .assertSucceeded();
+            assertThat(server.isAlive()).as("server still running after the guest disconnected").isTrue();
         }
         assertThat(run.required("attached")).isEqualTo(Long.toString(DISK_BYTES / 512));
         assertThat(run.required("written")).isEqualTo(Integer.toString(FILES));
         assertThat(run.required("verified")).isEqualTo(Integer.toString(FILES));
         assertThat(run.required("disconnected")).isEqualTo("nbd0");
+        image.assertClean();
+        assertThat(image.mappedDataBytes()).isGreaterThanOrEqualTo((long) FILES * FILE_MIB << 20);
     }
 }

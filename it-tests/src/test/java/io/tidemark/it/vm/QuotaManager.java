@@ -27,6 +27,10 @@ import java.util.concurrent.TimeUnit;
  * webhook and, for each new event, raises the export's quota by one step and re-arms the threshold
  * one headroom below the new quota, through the control API. Events are deduplicated by id (delivery
  * is at least once) and handled one at a time, in the order they arrive.
+ *
+ * <p>The manager is deliberately late once: it answers the first event only after the export reports
+ * a writer paused at the quota, so that the run shows the pause policy holding a real guest's write
+ * (a prompt manager would always win the race against the 64 MiB headroom).
  */
 final class QuotaManager implements AutoCloseable {
 
@@ -34,6 +38,12 @@ final class QuotaManager implements AutoCloseable {
     private static final String EVENT_TYPE = "io.tidemark.threshold.exceeded";
     private static final String THRESHOLD = "default";
     private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How long the first extension waits for a paused writer. The server's 60 s pause timeout runs
+     * from the moment a write is held, and the manager extends within a poll interval of seeing it,
+     * so this bounds only how slowly the guest may reach the quota.
+     */
+    private static final Duration LATE_LIMIT = Duration.ofSeconds(120);
 
     /** One event and what the manager did about it. */
     record Extension(String eventId, long writeThreshold, long usage, long quotaAtEvent, long newQuota) {
@@ -51,6 +61,7 @@ final class QuotaManager implements AutoCloseable {
     private String controlAddress;
     private long quota;
     private int deliveries;
+    private int pausedWritersSeen;
 
     /**
      * @param step     how much each event adds to the quota
@@ -91,6 +102,11 @@ final class QuotaManager implements AutoCloseable {
         return List.copyOf(problems);
     }
 
+    /** The paused writers the export reported while the manager held back its first extension. */
+    synchronized int pausedWritersSeen() {
+        return pausedWritersSeen;
+    }
+
     synchronized long quota() {
         return quota;
     }
@@ -103,6 +119,19 @@ final class QuotaManager implements AutoCloseable {
             throw new IOException("GET /exports/" + export + " answered " + response.statusCode() + ": " + response.body());
         }
         return JSON.readTree(response.body());
+    }
+
+    /** An unlabelled sample from the server's Prometheus metrics, e.g. {@code tidemark_events_emitted_total}. */
+    double metric(String name) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + controlAddress() + "/metrics"))
+                .timeout(API_TIMEOUT).build();
+        String text = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).strip());
+            }
+        }
+        throw new IOException("no metric " + name + " in:\n" + text);
     }
 
     @Override
@@ -144,10 +173,15 @@ final class QuotaManager implements AutoCloseable {
 
     private void extend(JsonNode event) {
         long newQuota;
+        boolean first;
         synchronized (this) {
             newQuota = quota + step;
+            first = extensions.isEmpty();
         }
         try {
+            if (first) {
+                awaitPausedWriter();
+            }
             apply(newQuota);
             synchronized (this) {
                 extensions.add(new Extension(event.path("id").asText(), event.path("write-threshold").asLong(),
@@ -160,6 +194,20 @@ final class QuotaManager implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitPausedWriter() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + LATE_LIMIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            int paused = exportState().path("paused-writers").asInt();
+            if (paused > 0) {
+                synchronized (this) {
+                    pausedWritersSeen = paused;
+                }
+                return;
+            }
+            Thread.sleep(100);
         }
     }
 
@@ -184,5 +232,9 @@ final class QuotaManager implements AutoCloseable {
 
     private synchronized URI exportUri(String path) {
         return URI.create("http://" + controlAddress + "/exports/" + export + path);
+    }
+
+    private synchronized String controlAddress() {
+        return controlAddress;
     }
 }

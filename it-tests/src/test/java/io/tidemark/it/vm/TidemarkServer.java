@@ -84,6 +84,9 @@ final class TidemarkServer implements AutoCloseable {
             if (control) {
                 args.addAll(List.of("--control", "127.0.0.1:" + controlPort,
                         "--state-dir", workDir.resolve("state").toString()));
+            } else {
+                // Never the default 127.0.0.1:10810: tests run side by side.
+                args.addAll(List.of("--control", "off"));
             }
             args.addAll(extra);
             Path log = Guest.logFile(name + ".server.log");

@@ -43,6 +43,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "TCP address (default " + ServeCommand.DEFAULT_LISTEN + ")")
     String listen;
 
+    @Option(names = "--control", paramLabel = "HOST:PORT",
+            description = "control API address (default " + ThresholdOptions.DEFAULT_CONTROL + ")")
+    String control;
+
     @Override
     public Integer call() throws Exception {
         Path image = dir.resolve("demo.img");
@@ -51,9 +55,10 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println((created ? "created " : "using ") + image + " (thin, " + ByteSize.format(SIZE) + ")");
         Serving serving = ServeCommand.startMonitored(List.of(export), List.of(ListenAddress.Tcp.parse(listen)),
-                ClientPolicy.OPEN, ThresholdOptions.forDemo(dir.resolve("state")), out).stopOnSignal();
+                ClientPolicy.OPEN, ThresholdOptions.forDemo(dir.resolve("state"), control), out).stopOnSignal();
         NbdServer server = serving.server();
-        printHowToConnect(out, server.addresses().getFirst().uri() + "/" + EXPORT);
+        printHowToConnect(out, server.addresses().getFirst().uri() + "/" + EXPORT,
+                control == null ? "" : " --control " + control);
         server.awaitClosed();
         return 0;
     }
@@ -68,7 +73,7 @@ final class DemoCommand implements Callable<Integer> {
         return true;
     }
 
-    private static void printHowToConnect(PrintWriter out, String uri) {
+    private static void printHowToConnect(PrintWriter out, String uri, String controlOption) {
         out.println();
         out.println("Try it from another terminal:");
         out.println("  nbdinfo " + uri);
@@ -77,8 +82,8 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  qemu-img convert -n -p -f raw -O raw YOUR-DISK.raw " + uri + "   # copy a raw disk in");
         out.println("  mkdir -p /tmp/tidemark-demo && nbdfuse /tmp/tidemark-demo/disk " + uri
                 + " &   # then: ls -ls /tmp/tidemark-demo/disk");
-        out.println("  tidemark threshold show " + EXPORT + "   # the threshold at " + THRESHOLD + " of the disk");
-        out.println("  tidemark events " + EXPORT + "           # follow events; they are also printed here");
+        out.println("  tidemark threshold show " + EXPORT + controlOption + "   # the threshold at " + THRESHOLD + " of the disk");
+        out.println("  tidemark events " + EXPORT + controlOption + "           # follow events; they are also printed here");
         out.println();
         out.println("Press Ctrl-C to stop; the image is kept for the next run.");
         out.flush();

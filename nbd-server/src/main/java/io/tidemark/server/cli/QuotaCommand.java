@@ -26,10 +26,9 @@ public final class QuotaCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    @Command(name = "set", description = {
-        "Limit the export's usage to SIZE (0 removes the limit). A write needing more fails with ENOSPC",
-        "(--policy enospc) or waits until the quota is raised (--policy pause); raising it releases",
-        "waiting writes at once."})
+    @Command(name = "set", description = "Limit the export's usage to SIZE (0 removes the limit). A write needing"
+            + " more fails with ENOSPC (--policy enospc) or waits until the quota is raised (--policy pause);"
+            + " raising it releases waiting writes at once.")
     static final class Set implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -2,15 +2,18 @@ package io.tidemark.server.cli;
 
 import io.tidemark.server.control.ControlServer;
 import io.tidemark.server.control.ThresholdServices;
+import io.tidemark.server.nbd.AdmissionLimits;
 import io.tidemark.server.nbd.ClientPolicy;
 import io.tidemark.server.nbd.ConnectionLimits;
 import io.tidemark.server.nbd.ExportAccess;
 import io.tidemark.server.nbd.ListenAddress;
 import io.tidemark.server.nbd.NbdServer;
+import io.tidemark.server.nbd.SystemdSockets;
 import io.tidemark.server.nbd.TlsMode;
 import io.tidemark.server.nbd.TlsSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Option;
 /** {@code tidemark serve}: serves images over NBD until SIGTERM or Ctrl-C, then shuts down gracefully. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve images over NBD until SIGTERM or Ctrl-C.",
-            "Listens on TCP (default 127.0.0.1:10809) unless only --unix is given.",
+            "Listens on TCP (default 127.0.0.1:10809) unless only --unix is given, or, with neither,",
+            "on the sockets systemd socket activation passes (LISTEN_PID, LISTEN_FDS).",
             "The first export is also the default export (the empty name)."})
 final class ServeCommand implements Callable<Integer> {
 
@@ -61,11 +65,26 @@ final class ServeCommand implements Callable<Integer> {
             description = "only clients with this certificate name, or from this network, may open EXPORT; repeat to add")
     List<String> allow = new ArrayList<>();
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "open connections per server (default " + AdmissionLimits.DEFAULT_MAX_CONNECTIONS + ")")
+    int maxConnections = AdmissionLimits.DEFAULT_MAX_CONNECTIONS;
+
+    @Option(names = "--max-connections-per-export", paramLabel = "N",
+            description = "connections per export (default " + AdmissionLimits.DEFAULT_MAX_CONNECTIONS_PER_EXPORT + ")")
+    int maxConnectionsPerExport = AdmissionLimits.DEFAULT_MAX_CONNECTIONS_PER_EXPORT;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS",
+            description = "close a connection silent for this long (default 0: never)")
+    long idleTimeoutSeconds = AdmissionLimits.DEFAULT_IDLE_TIMEOUT.toSeconds();
+
     @Override
     public Integer call() throws Exception {
-        List<ListenAddress> addresses = listenAddresses(listen, unix);
+        List<ListenAddress> inherited = new ArrayList<>(SystemdSockets.inherited());
+        List<ListenAddress> addresses = listen == null && unix == null && !inherited.isEmpty() ? inherited
+                : listenAddresses(listen, unix);
         ClientPolicy policy = new ClientPolicy(TlsSettings.fromPem(TlsMode.parse(tls), tlsCert, tlsKey, tlsCa),
-                ExportAccess.parse(allow));
+                ExportAccess.parse(allow), new AdmissionLimits(maxConnections, maxConnectionsPerExport,
+                        Duration.ofSeconds(idleTimeoutSeconds)));
         Serving serving = startMonitored(exports, addresses, policy, thresholds, spec.commandLine().getOut())
                 .stopOnSignal();
         serving.server().awaitClosed();

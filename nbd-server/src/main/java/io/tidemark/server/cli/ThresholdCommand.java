@@ -33,10 +33,10 @@ public final class ThresholdCommand implements Runnable {
         return "/exports/" + ControlClient.segment(export) + "/thresholds";
     }
 
-    @Command(name = "set", description = {
-        "Arm a threshold: an event fires once when the export's usage exceeds VALUE, then the threshold",
-        "is cleared until set again (QEMU's block-set-write-threshold). With --repeat it re-arms itself",
-        "SIZE above the mark it fired at. A usage already beyond VALUE fires at once. VALUE 0 disarms."})
+    @Command(name = "set", description = "Arm a threshold: an event fires once when the export's usage exceeds"
+            + " VALUE, then the threshold is cleared until set again (QEMU's block-set-write-threshold). With"
+            + " --repeat it re-arms itself SIZE above the mark it fired at. A usage already beyond VALUE fires at"
+            + " once. VALUE 0 disarms.")
     static final class Set implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -48,7 +48,7 @@ public final class ThresholdCommand implements Runnable {
         String export;
 
         @Parameters(index = "1", paramLabel = "VALUE",
-                description = "Usage in bytes (512, 64K, 10G) or a percentage (80%) of the quota, else of the size.")
+                description = "Usage in bytes (512, 64K, 10G) or a percentage (80%%) of the quota, else of the size.")
         String value;
 
         @Option(names = "--name", paramLabel = "N", defaultValue = ThresholdSetting.DEFAULT_NAME,

@@ -43,8 +43,9 @@ final class ThresholdOptions {
     Path stateDir;
 
     /** The demo's settings: events to stdout, state next to the demo image, the default control address. */
-    static ThresholdOptions forDemo(Path stateDir) {
+    static ThresholdOptions forDemo(Path stateDir, String control) {
         ThresholdOptions options = new ThresholdOptions();
+        options.control = control;
         options.eventLog = "-";
         options.stateDir = stateDir;
         return options;

@@ -29,7 +29,21 @@ public final class TidemarkCommand implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new TidemarkCommand());
         cli.setExecutionExceptionHandler(new ErrorReporter());
+        addHelpOptions(cli);
         return cli;
+    }
+
+    /** Every command, however deep, answers --help and --version the same way. */
+    private static void addHelpOptions(CommandLine command) {
+        for (CommandLine sub : command.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.userObject() instanceof CommandLine.HelpCommand) {
+                continue; // has its own --help
+            }
+            spec.mixinStandardHelpOptions(true);
+            spec.versionProvider(new Version());
+            addHelpOptions(sub);
+        }
     }
 
     @Override

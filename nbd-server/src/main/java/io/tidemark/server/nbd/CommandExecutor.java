@@ -33,11 +33,13 @@ final class CommandExecutor {
 
     private final NegotiatedSession session;
     private final BlockDevice device;
+    private final GroupCommit commit;
     private final ByteBufAllocator alloc;
 
-    CommandExecutor(NegotiatedSession session, ByteBufAllocator alloc) {
+    CommandExecutor(NegotiatedSession session, GroupCommit commit, ByteBufAllocator alloc) {
         this.session = session;
         this.device = session.export().device();
+        this.commit = commit;
         this.alloc = alloc;
     }
 
@@ -113,21 +115,32 @@ final class CommandExecutor {
 
     private Reply write(Request r) throws IOException {
         if (r.length() > 0) {
-            device.write(r.offset(), r.payload().nioBuffer(), r.hasFlag(CommandFlags.FUA));
+            device.write(r.offset(), r.payload().nioBuffer(), false);
         }
-        return ok(r);
+        return durableIfFua(r);
     }
 
     private Reply flush(Request r) throws IOException {
-        device.flush();
+        commit.flush();
+        return ok(r);
+    }
+
+    /**
+     * FUA is a flush after the command, shared with concurrent FLUSH and FUA requests (a flush
+     * makes every completed write durable, so it is all FUA asks for).
+     */
+    private Reply durableIfFua(Request r) throws IOException {
+        if (r.hasFlag(CommandFlags.FUA)) {
+            commit.flush();
+        }
         return ok(r);
     }
 
     private Reply trim(Request r) throws IOException {
         if (r.length() > 0) {
-            device.trim(r.offset(), r.length(), r.hasFlag(CommandFlags.FUA));
+            device.trim(r.offset(), r.length(), false);
         }
-        return ok(r);
+        return durableIfFua(r);
     }
 
     private Reply cache(Request r) throws IOException {
@@ -140,9 +153,9 @@ final class CommandExecutor {
     private Reply writeZeroes(Request r) throws IOException {
         if (r.length() > 0) {
             ZeroMode mode = new ZeroMode(!r.hasFlag(CommandFlags.NO_HOLE), r.hasFlag(CommandFlags.FAST_ZERO));
-            device.writeZeroes(r.offset(), r.length(), mode, r.hasFlag(CommandFlags.FUA));
+            device.writeZeroes(r.offset(), r.length(), mode, false);
         }
-        return ok(r);
+        return durableIfFua(r);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.tidemark.server.nbd;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,7 @@ public final class ExportRegistry {
     private static final Logger log = LoggerFactory.getLogger(ExportRegistry.class);
 
     private final Map<String, Export> byName = new LinkedHashMap<>();
+    private final Map<String, GroupCommit> commits = new HashMap<>();
 
     public ExportRegistry(List<Export> exports) {
         if (exports.isEmpty()) {
@@ -27,6 +29,7 @@ public final class ExportRegistry {
             if (byName.putIfAbsent(export.name(), export) != null) {
                 throw new IllegalArgumentException("export name '" + export.name() + "' is used twice");
             }
+            commits.put(export.name(), new GroupCommit(export.device()));
         }
     }
 
@@ -37,6 +40,11 @@ public final class ExportRegistry {
 
     public Export defaultExport() {
         return byName.values().iterator().next();
+    }
+
+    /** The flushes of {@code export}, shared by every connection to it. */
+    GroupCommit groupCommit(Export export) {
+        return commits.get(export.name());
     }
 
     public List<Export> all() {

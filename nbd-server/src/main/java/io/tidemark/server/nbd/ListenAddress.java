@@ -44,4 +44,12 @@ public sealed interface ListenAddress {
             return "nbd+unix:///?socket=" + path;
         }
     }
+
+    /** A listening socket this process inherited (systemd socket activation), by descriptor. */
+    record Inherited(int fd, boolean unix) implements ListenAddress {
+        @Override
+        public String uri() {
+            return "inherited socket fd " + fd + (unix ? " (unix)" : " (tcp)");
+        }
+    }
 }

@@ -7,9 +7,12 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tidemark.server.protocol.HandshakeDecoder;
@@ -59,6 +62,7 @@ public final class NbdServer implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
     private final ServerContext context;
     private final ClientPolicy policy;
+    private final ConnectionAdmission admission;
 
     private NbdServer(ExportRegistry exports, ConnectionLimits limits, int diskThreads, Transport transport,
             ClientPolicy policy) {
@@ -71,6 +75,7 @@ public final class NbdServer implements AutoCloseable {
                 transport.ioHandlerFactory());
         this.diskExecutor = Executors.newFixedThreadPool(diskThreads, new DefaultThreadFactory("tidemark-disk", true));
         this.context = new ServerContext(exports, diskExecutor, shutdown, limits);
+        this.admission = new ConnectionAdmission(policy.admission(), exports);
     }
 
     /** Threads for disk I/O when the caller does not say: enough to keep a few queues busy on a small host. */
@@ -145,7 +150,7 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
-                        initConnection(ch.pipeline(), context, policy);
+                        initConnection(ch.pipeline(), context, policy, admission);
                     }
                 });
         Channel channel;
@@ -166,16 +171,30 @@ public final class NbdServer implements AutoCloseable {
                 unixSockets.add(unix.path());
                 boundAddresses.add(unix);
             }
+            case ListenAddress.Inherited inherited -> {
+                channel = adopt(bootstrap, inherited);
+                boundAddresses.add(inherited);
+            }
         }
         listeners.add(channel);
     }
 
     /** The pipeline of a new connection, in the handshake phase; the handshake swaps in transmission. */
     static void initConnection(ChannelPipeline pipeline, ServerContext context) {
-        initConnection(pipeline, context, ClientPolicy.OPEN);
+        initConnection(pipeline, context, ClientPolicy.OPEN, null);
     }
 
-    static void initConnection(ChannelPipeline pipeline, ServerContext context, ClientPolicy policy) {
+    /**
+     * The pipeline with the client policy's handlers in front of the handshake, in the order a
+     * client meets them: TLS, the allow-lists, then the connection limits (only options that got
+     * this far count against an export). {@code admission} null: no connection limits.
+     */
+    static void initConnection(ChannelPipeline pipeline, ServerContext context, ClientPolicy policy,
+            ConnectionAdmission admission) {
+        if (admission != null && !admission.limits().idleTimeout().isZero()) {
+            pipeline.addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
+                    admission.limits().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        }
         pipeline.addLast(PipelineNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(FLUSH_BATCH, true))
                 .addLast(PipelineNames.DECODER, new HandshakeDecoder())
                 .addLast(PipelineNames.ENCODER, new HandshakeEncoder());
@@ -185,7 +204,27 @@ public final class NbdServer implements AutoCloseable {
         if (!policy.access().isOpen()) {
             pipeline.addLast(new ExportAccessHandler(policy.access(), context.exports()));
         }
+        if (admission != null) {
+            pipeline.addLast(admission);
+        }
         pipeline.addLast(PipelineNames.HANDLER, new HandshakeHandler(context));
+    }
+
+    /** Serves a socket that is already listening: registered with the event loop, never bound. */
+    private Channel adopt(ServerBootstrap bootstrap, ListenAddress.Inherited socket) throws IOException,
+            InterruptedException {
+        if (transport != Transport.EPOLL) {
+            throw new IOException("serving an inherited socket needs the epoll transport");
+        }
+        SystemdSockets.makeNonBlocking(socket.fd()); // the event loop must never block in accept()
+        // active: the socket already listens, so reading (accepting) starts on registration
+        bootstrap.channelFactory(() -> socket.unix() ? new EpollServerDomainSocketChannel(socket.fd(), true)
+                : new EpollServerSocketChannel(socket.fd()));
+        var future = bootstrap.register().await();
+        if (!future.isSuccess()) {
+            throw new IOException("cannot serve " + socket.uri() + ": " + future.cause().getMessage(), future.cause());
+        }
+        return future.channel();
     }
 
     private static Channel bind(ServerBootstrap bootstrap, java.net.SocketAddress socketAddress, ListenAddress address)

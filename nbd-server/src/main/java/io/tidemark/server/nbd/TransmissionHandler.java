@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
 import io.tidemark.image.FastZeroUnsupportedException;
 import io.tidemark.server.protocol.NbdProtocol.Command;
 import io.tidemark.server.protocol.NbdProtocol.Error;
@@ -11,6 +12,8 @@ import io.tidemark.server.protocol.ProtocolLimits;
 import io.tidemark.server.protocol.Reply;
 import io.tidemark.server.protocol.Request;
 import java.util.ArrayDeque;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * socket is not read while anything waits: a client cannot make us hold more than the limits
  * (plus what one socket read already decoded).
  *
- * <p>All fields are touched only on the channel's event loop; the I/O thread only builds a
- * reply and writes it, and the write's listener runs back on the event loop.
+ * <p>All fields but the queue of finished replies are touched only on the channel's event loop;
+ * the I/O thread only builds a reply and queues it, and the event loop writes what is queued.
  */
 final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
@@ -40,12 +43,20 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final ServerContext server;
     private final NegotiatedSession session;
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
+    /** Replies ready to be written, queued by I/O threads (and by the event loop for refusals). */
+    private final Queue<Finished> finished = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean writeScheduled = new AtomicBoolean();
+    private final Runnable writeFinished = this::writeFinished;
     private ChannelHandlerContext ctx;
     private CommandExecutor commands;
     private long bytesInFlight;
     private int requestsInFlight;
     private boolean disconnecting;
     private boolean dispatching;
+
+    /** A reply ready to go out, with what its request cost against the connection's limits. */
+    private record Finished(Reply reply, long cost) {
+    }
 
     TransmissionHandler(ServerContext server, NegotiatedSession session) {
         this.server = server;
@@ -60,7 +71,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.commands = new CommandExecutor(session, ctx.alloc());
+        this.commands = new CommandExecutor(session, server.exports().groupCommit(session.export()), ctx.alloc());
     }
 
     @Override
@@ -156,27 +167,56 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Writes a reply from any thread. The write starts on the event loop, where a connection that
-     * is already torn down can be seen reliably: its reply's buffers are released instead.
+     * Hands a reply to the event loop from any thread. Replies that finish while the event loop
+     * is busy queue up and leave together: one event-loop task and one flush per batch instead of
+     * one per reply.
      */
     private void send(Reply reply, long cost) {
+        finished.offer(new Finished(reply, cost));
         if (ctx.executor().inEventLoop()) {
-            write(reply, cost);
+            writeFinished(); // a refusal, or disk I/O run inline: nothing to wait for
             return;
         }
-        try {
-            ctx.executor().execute(() -> write(reply, cost));
-        } catch (RejectedExecutionException e) {
-            reply.releaseData(); // the event loop is gone: the server is stopping
+        if (!writeScheduled.get() && writeScheduled.compareAndSet(false, true)) {
+            try {
+                ctx.executor().execute(writeFinished);
+            } catch (RejectedExecutionException e) {
+                releaseFinished(); // the event loop is gone: the server is stopping
+            }
         }
     }
 
-    private void write(Reply reply, long cost) {
+    /**
+     * Runs on the event loop: writes every queued reply and flushes once. The write futures of one
+     * channel complete in order, so the last one's listener accounts for the whole batch. A
+     * connection already torn down releases the replies' buffers instead.
+     */
+    private void writeFinished() {
+        writeScheduled.set(false); // before polling: a reply queued from now on schedules another run
         if (ctx.isRemoved()) {
-            reply.releaseData();
+            releaseFinished();
             return;
         }
-        ctx.writeAndFlush(reply).addListener((ChannelFuture f) -> completed(f, cost));
+        Finished last = finished.poll();
+        if (last == null) {
+            return;
+        }
+        int count = 1;
+        long cost = last.cost();
+        for (Finished next; (next = finished.poll()) != null; count++) {
+            ctx.write(last.reply());
+            last = next;
+            cost += next.cost();
+        }
+        int batch = count;
+        long batchCost = cost;
+        ctx.writeAndFlush(last.reply()).addListener((ChannelFuture f) -> completed(f, batch, batchCost));
+    }
+
+    private void releaseFinished() {
+        for (Finished f; (f = finished.poll()) != null; ) {
+            f.reply().releaseData();
+        }
     }
 
     /** Logs why a request failed, then builds the error reply with the NBD code for it. */
@@ -192,8 +232,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         return commands.error(r, error, message);
     }
 
-    private void completed(ChannelFuture write, long cost) {
-        requestsInFlight--;
+    private void completed(ChannelFuture write, int requests, long cost) {
+        requestsInFlight -= requests;
         bytesInFlight -= cost;
         if (!write.isSuccess()) {
             log.debug("{}: reply not sent: {}", Peer.of(ctx.channel()), write.cause().toString());

@@ -8,7 +8,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.tidemark.server.nbd.ClientPolicy;
 import io.tidemark.server.nbd.ListenAddress;
 import java.io.PrintWriter;
-import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -107,6 +106,17 @@ class ServeThresholdsTest {
         return o;
     }
 
+    private String awaitMetric(Serving serving, String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String metrics = get(serving, "/metrics").asText();
+        while (!metrics.contains(line) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            metrics = get(serving, "/metrics").asText();
+        }
+        assertThat(metrics).contains(line);
+        return metrics;
+    }
+
     private JsonNode get(Serving serving, String path) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(serving.control().url() + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -116,10 +126,8 @@ class ServeThresholdsTest {
 
     @Test
     void aThresholdTheUsageExceedsFiresOnStartToEverySinkAndStaysClearedAcrossARestart() throws Exception {
-        Path image = dir.resolve("disk.raw");
-        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
-            f.setLength(1 << 20); // a raw file's usage is its size
-        }
+        // A raw file's usage is where its last data ends: here, written through to the end.
+        Path image = Files.write(dir.resolve("disk.raw"), new byte[1 << 20]);
         List<ExportSpec> exports = List.of(ExportSpec.parse("disk=" + image + ",threshold=512K"));
         List<ListenAddress> listen = List.of(ListenAddress.Tcp.parse("127.0.0.1:0"));
         ThresholdOptions options = options(startReceiver());
@@ -145,10 +153,11 @@ class ServeThresholdsTest {
             try (NbdTestClient client = NbdTestClient.connect(nbdPort, "disk")) {
                 assertThat(get(serving, "/exports/disk").path("connections").asInt()).isEqualTo(1);
             }
-            assertThat(get(serving, "/metrics").asText())
+            // The receiver has the event; the sink counts it delivered once the response is back.
+            String metrics = awaitMetric(serving, "tidemark_events_delivered_total 1");
+            assertThat(metrics)
                     .contains("tidemark_export_usage_bytes{export=\"disk\"} 1048576")
-                    .contains("tidemark_events_emitted_total 1")
-                    .contains("tidemark_events_delivered_total 1");
+                    .contains("tidemark_events_emitted_total 1");
         }
 
         try (Serving again = ServeCommand.startMonitored(exports, listen, ClientPolicy.OPEN, options, new PrintWriter(new StringWriter()))) {

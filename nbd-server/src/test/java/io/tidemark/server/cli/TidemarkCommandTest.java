@@ -28,4 +28,16 @@ class TidemarkCommandTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("Usage: tidemark").contains("help");
     }
+
+    @Test
+    void everySubcommandAnswersHelpAndVersion() {
+        assertThat(run("threshold", "set", "--help")).isZero();
+        assertThat(out.toString()).contains("Usage: tidemark threshold set").contains("80%").contains("--repeat");
+        out.getBuffer().setLength(0);
+        assertThat(run("quota", "set", "-V")).isZero();
+        assertThat(out.toString()).startsWith("tidemark ");
+        out.getBuffer().setLength(0);
+        assertThat(run("image", "map", "--help")).isZero();
+        assertThat(out.toString()).contains("Usage: tidemark image map");
+    }
 }

@@ -273,6 +273,30 @@ class ControlServerTest {
     }
 
     @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+            StringBuilder requests = new StringBuilder();
+            for (int i = 0; i < 5; i++) {
+                requests.append("GET /exports/nope").append(i).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+            socket.getOutputStream().write(requests.toString().getBytes(StandardCharsets.US_ASCII));
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            List<String> bodies = new java.util.ArrayList<>();
+            socket.setSoTimeout(10_000);
+            while (bodies.size() < 5) {
+                String line = in.readLine();
+                assertThat(line).as("response %d", bodies.size()).isNotNull();
+                if (line.startsWith("{")) {
+                    bodies.add(line);
+                }
+            }
+            for (int i = 0; i < 5; i++) {
+                assertThat(bodies.get(i)).contains("no export named 'nope" + i + "'");
+            }
+        }
+    }
+
+    @Test
     void aBearerTokenGuardsEverythingButHealth() throws Exception {
         server.close();
         server = ControlServer.start(new InetSocketAddress("127.0.0.1", 0), () -> List.of(new Export()), hub,

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A device in memory for server tests: bytes plus a per-block state (hole, zero, data) so that
  * extents, holes and trims are observable, with failure injection and operation counters.
  */
-final class MemoryDevice implements BlockDevice {
+class MemoryDevice implements BlockDevice {
 
     static final int BLOCK = 4096;
 
@@ -25,7 +25,6 @@ final class MemoryDevice implements BlockDevice {
     private final ExtentType[] blocks;
     private final DeviceCapabilities capabilities;
     final AtomicInteger flushes = new AtomicInteger();
-    final AtomicInteger fuaWrites = new AtomicInteger();
     final AtomicInteger caches = new AtomicInteger();
     final AtomicReference<IOException> nextFailure = new AtomicReference<>();
     volatile boolean closed;
@@ -70,9 +69,6 @@ final class MemoryDevice implements BlockDevice {
         int length = src.remaining();
         src.get(data, (int) offset, length);
         mark(offset, length, ExtentType.DATA);
-        if (fua) {
-            fuaWrites.incrementAndGet();
-        }
     }
 
     @Override

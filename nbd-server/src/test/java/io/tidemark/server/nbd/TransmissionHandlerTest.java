@@ -78,7 +78,7 @@ class TransmissionHandlerTest {
         byte[] data = pattern(3 * B + 17, 1);
         client.write(CommandFlags.FUA, 1, 1000, data);
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
-        assertThat(device.fuaWrites.get()).isEqualTo(1);
+        assertThat(device.flushes.get()).as("FUA made durable by a flush").isEqualTo(1);
         client.request(0, Command.READ, 2, 1000, data.length);
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
         assertThat(client.readData(data.length)).isEqualTo(data);

@@ -67,13 +67,33 @@ class RequestDecoderTest {
         int length = ProtocolLimits.MAX_PAYLOAD;
         channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 1, 0, length).zeroes(100)
                 .toArray()));
-        assertThat(allocator.made).allSatisfy(b -> assertThat(b.capacity()).isLessThanOrEqualTo(64 * 1024));
+        assertThat(allocator.made).allSatisfy(b -> assertThat(b.capacity())
+                .isLessThanOrEqualTo(RequestDecoder.UPFRONT_GATHER_CAPACITY));
         byte[] rest = new byte[length - 100];
         rest[rest.length - 1] = 9;
         channel.writeInbound(Unpooled.wrappedBuffer(rest));
         Request write = channel.readInbound();
         assertThat(write.payload().readableBytes()).isEqualTo(length);
         assertThat(write.payload().getByte(length - 1)).isEqualTo((byte) 9);
+        write.releasePayload();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aOneMebibyteWriteArrivingInPiecesIsGatheredIntoOneBufferOfItsLength() {
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder());
+        TrackingAllocator allocator = new TrackingAllocator();
+        channel.config().setAllocator(allocator);
+        int length = 1024 * 1024;
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 1, 0, length).zeroes(100)
+                .toArray()));
+        for (int sent = 100; sent < length; sent += 64 * 1024) {
+            channel.writeInbound(Unpooled.wrappedBuffer(new byte[Math.min(64 * 1024, length - sent)]));
+        }
+        Request write = channel.readInbound();
+        assertThat(write.payload().readableBytes()).isEqualTo(length);
+        assertThat(allocator.made).hasSize(1);
+        assertThat(allocator.made.getFirst().capacity()).isEqualTo(length);
         write.releasePayload();
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
