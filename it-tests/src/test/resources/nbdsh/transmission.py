@@ -96,20 +96,4 @@ if h.can_fast_zero():
         assert e.errnum == errno.ENOTSUP, "FAST_ZERO failed with %s, only ENOTSUP allowed" % e.string
         print("ok: FAST_ZERO refused with ENOTSUP")
 print("ok: WRITE_ZEROES plain and NO_HOLE read back as zeros")
-
-# --- DISC while writes are in flight: the server finishes them before it closes ---------------
-REQUESTS, LENGTH = 32, 256 * 1024
-base = 4 * MIB
-for i in range(REQUESTS):
-    h.aio_pwrite(nbd.Buffer.from_bytearray(bytearray([i + 1]) * LENGTH), base + i * LENGTH)
-h.aio_disconnect()
-while not h.aio_is_closed():
-    h.poll(5000)
-
-check = nbd.NBD()
-check.connect_uri(uri)
-for i in range(REQUESTS):
-    got = check.pread(LENGTH, base + i * LENGTH)
-    assert got == bytes([i + 1]) * LENGTH, "write %d of %d queued before DISC was lost" % (i + 1, REQUESTS)
-check.shutdown()
-print("ok: DISC after %d in-flight writes kept all of them" % REQUESTS)
+h.shutdown()

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tidemark.image.thin.CheckResult;
-import io.tidemark.image.thin.ImageChecker;
-import io.tidemark.image.thin.ThinImage;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -37,13 +34,13 @@ class CrashIT {
         assumeTrue(servers.kind() == ServerKind.TIDEMARK,
                 "nbdkit cannot serve tidemark's thin images");
         Path image = dir.resolve("disk.tdm");
-        ThinImage.create(image, 16 * MIB, 64 * 1024, false).close();
+        ImageTool.createThin(image, "16M");
 
         crashAndRestart(image);
 
         servers.stopAll();
-        CheckResult check = ImageChecker.check(image);
-        assertThat(check.corruptions()).as("corruptions after a crash and a restart: %s", check).isEmpty();
+        assertThat(ImageTool.check(image)).as("tidemark image check after a crash and a restart (leaks allowed)")
+                .isIn(ImageTool.CHECK_CLEAN, ImageTool.CHECK_LEAKS_ONLY);
     }
 
     private void crashAndRestart(Path image) throws Exception {

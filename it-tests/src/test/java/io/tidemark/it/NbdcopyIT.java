@@ -30,7 +30,7 @@ class NbdcopyIT {
         server.close();
 
         TestImages.assertSameBytes(image, copy);
-        assertThat(ImageMaps.of(copy)).isEqualTo(ImageMaps.of(image));
+        assertThat(ImageTool.map(copy)).isEqualTo(ImageTool.map(image));
     }
 
     @Test
@@ -45,8 +45,8 @@ class NbdcopyIT {
         server.close();
 
         TestImages.assertSameBytes(source, image);
-        ExtentMap written = ImageMaps.of(image);
-        assertThat(written).isEqualTo(ImageMaps.of(source));
+        ExtentMap written = ImageTool.map(image);
+        assertThat(written).isEqualTo(ImageTool.map(source));
         assertThat(overNbd).isEqualTo(written);
     }
 

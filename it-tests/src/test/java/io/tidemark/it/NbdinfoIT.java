@@ -99,13 +99,15 @@ class NbdinfoIT {
         TestImages.fillRandom(image, 5 * MIB, (int) MIB, random);
         TestImages.fillRandom(image, 17 * MIB + 128 * 1024, 256 * 1024, random);
         TestImages.fillRandom(image, 64 * MIB - 4096, 4096, random);
-        ExtentMap ofImage = ImageMaps.of(image);
+        ExtentMap ofImage = ImageTool.map(image);
         NbdServer server = servers.start(Export.writable("sparse", image));
 
         ExtentMap overNbd = ExtentMap.fromNbdinfo(
                 Client.run("nbdinfo", "--map", "--json", server.uri("sparse")).assertSuccess().stdout());
 
         assertThat(overNbd).isEqualTo(ofImage);
+        assertThat(overNbd.bytesOf(ExtentMap.Kind.HOLE)).as("the raw file's holes are holes over NBD")
+                .isEqualTo(64 * MIB - overNbd.bytesOf(ExtentMap.Kind.DATA));
         assertThat(overNbd.bytesOf(ExtentMap.Kind.DATA)).isEqualTo(64 * 1024 + MIB + 256 * 1024 + 4096);
         assertThat(overNbd.size()).isEqualTo(64 * MIB);
     }

@@ -50,6 +50,11 @@ final class NbdshScript {
         return this;
     }
 
+    NbdshScript withNumbers(String name, List<Integer> values) {
+        variables.put(name, "[" + String.join(", ", values.stream().map(String::valueOf).toList()) + "]");
+        return this;
+    }
+
     NbdshScript withStrings(String name, List<String> values) {
         variables.put(name, "[" + String.join(", ", values.stream().map(v -> "'" + v + "'").toList()) + "]");
         return this;

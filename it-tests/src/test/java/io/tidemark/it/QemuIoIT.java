@@ -67,7 +67,7 @@ class QemuIoIT {
         server.close();
         assertThat(byteAt(image, MIB)).isZero();
         assertThat(byteAt(image, 3 * MIB)).isZero();
-        ExtentMap map = ImageMaps.of(image);
+        ExtentMap map = ImageTool.map(image);
         assertThat(map.isAll(ExtentMap.Kind.HOLE, 5 * MIB, 2 * MIB))
                 .as("trimmed 5M..7M is a hole in the backing file: %s", map).isTrue();
     }

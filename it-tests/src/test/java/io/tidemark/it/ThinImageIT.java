@@ -4,9 +4,6 @@ import static io.tidemark.it.TestImages.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tidemark.image.thin.CheckResult;
-import io.tidemark.image.thin.ImageChecker;
-import io.tidemark.image.thin.ThinImage;
 import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,7 +52,7 @@ class ThinImageIT {
         server.close();
 
         TestImages.assertSameBytes(source, back);
-        ExtentMap ofImage = ImageMaps.ofThin(thin);
+        ExtentMap ofImage = ImageTool.map(thin);
         assertThat(overNbd).isEqualTo(ofImage);
         assertThat(ofImage.bytesOf(ExtentMap.Kind.DATA)).isEqualTo(CLUSTER + 2 * MIB + 3 * CLUSTER);
         assertThat(ofImage.isAll(ExtentMap.Kind.HOLE, 5 * MIB, 35 * MIB)).as("never written: %s", ofImage).isTrue();
@@ -81,7 +78,7 @@ class ThinImageIT {
                 Client.run("nbdinfo", "--map", "--json", server.uri("disk")).assertSuccess().stdout());
         server.close();
 
-        ExtentMap ofImage = ImageMaps.ofThin(thin);
+        ExtentMap ofImage = ImageTool.map(thin);
         assertThat(overNbd).isEqualTo(ofImage);
         assertThat(ofImage.isAll(ExtentMap.Kind.DATA, 0, MIB)).as("%s", ofImage).isTrue();
         assertThat(ofImage.isAll(ExtentMap.Kind.DATA, 1 * MIB, 2 * MIB)).as("trimmed range still data: %s", ofImage)
@@ -94,13 +91,11 @@ class ThinImageIT {
 
     /** After the server's graceful shutdown the image has neither corruptions nor leaked clusters. */
     private static void assertCheckedClean(Path thin) throws Exception {
-        CheckResult check = ImageChecker.check(thin);
-        assertThat(check.isClean()).as("image check after the server stopped: %s", check).isTrue();
+        assertThat(ImageTool.check(thin)).as("tidemark image check after the server stopped")
+                .isEqualTo(ImageTool.CHECK_CLEAN);
     }
 
-    /** With the library: {@code tidemark image create} does not make thin images yet. */
     private static Path createThin(Path path) throws Exception {
-        ThinImage.create(path, SIZE, CLUSTER, false).close();
-        return path;
+        return ImageTool.createThin(path, "64M");
     }
 }
