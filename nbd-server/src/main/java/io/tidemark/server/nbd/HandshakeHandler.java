@@ -2,6 +2,7 @@ package io.tidemark.server.nbd;
 
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -268,8 +269,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     /** A connection still negotiating when the server shuts down has nothing to finish: close it. */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == TransmissionHandler.SHUTDOWN_EVENT) {
-            ctx.close();
+        if (evt == TransmissionHandler.SHUTDOWN_EVENT || evt instanceof ChannelInputShutdownEvent) {
+            ctx.close(); // nothing is in flight during the handshake
         } else {
             ctx.fireUserEventTriggered(evt);
         }

@@ -157,6 +157,8 @@ public final class NbdServer implements AutoCloseable {
     private void listen(ListenAddress address) throws IOException, InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
+                // A client's half-close ends its requests, not their replies (see TransmissionHandler).
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -2,6 +2,7 @@ package io.tidemark.server.nbd;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
@@ -104,6 +105,13 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == SHUTDOWN_EVENT) {
+            closeWhenIdle();
+        } else if (evt instanceof ChannelInputShutdownEvent) {
+            // The client sent its last byte (a half-close, as libnbd does after NBD_CMD_DISC): like
+            // DISC, answer what is in flight, then close.
+            log.debug("{}: client closed its side with {} requests in flight", Peer.of(ctx.channel()),
+                    requestsInFlight + waiting.size());
+            disconnecting = true;
             closeWhenIdle();
         } else {
             ctx.fireUserEventTriggered(evt);
