@@ -4,8 +4,10 @@ import io.tidemark.server.control.ControlServer;
 import io.tidemark.server.control.ThresholdServices;
 import io.tidemark.server.nbd.ListenAddress;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,12 +57,33 @@ final class ThresholdOptions {
         return ThresholdServices.start(new ThresholdServices.Options(stateDir, webhook, webhookSecret, eventLog));
     }
 
+    /**
+     * The control API changes quotas and thresholds of whole disks: anywhere but loopback it must
+     * not run without a bearer token.
+     */
+    static void requireTokenBeyondLoopback(ListenAddress.Tcp address, String token) {
+        if (token != null && !token.isBlank()) {
+            return;
+        }
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(address.host()).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("--control " + address.host() + ": unknown host");
+        }
+        if (!loopback) {
+            throw new IllegalArgumentException("--control " + address.host() + ":" + address.port()
+                    + " is reachable from other hosts: give --control-token TOKEN (or set TIDEMARK_CONTROL_TOKEN)");
+        }
+    }
+
     /** Starts the control API unless it is 'off'; null when off (or the default port is taken). */
     ControlServer startControl(ThresholdServices services, MonitoredExports exports) throws InterruptedException {
         if ("off".equalsIgnoreCase(control)) {
             return null;
         }
         ListenAddress.Tcp address = ListenAddress.Tcp.parse(control == null ? DEFAULT_CONTROL : control);
+        requireTokenBeyondLoopback(address, token);
         try {
             return services.startControl(new InetSocketAddress(address.host(), address.port()), exports::exports,
                     token == null || token.isBlank() ? null : token);
