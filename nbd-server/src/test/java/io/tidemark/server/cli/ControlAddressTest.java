@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.server.nbd.ListenAddress;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The control API runs without a token only where nobody but this host can reach it. */
 class ControlAddressTest {
@@ -35,12 +32,10 @@ class ControlAddressTest {
     @Test
     void serveRefusesAnOpenControlApiWithoutATokenAndServesNothing() throws Exception {
         Path image = Files.write(dir.resolve("disk.raw"), new byte[1 << 16]);
-        CommandLine cli = TidemarkCommand.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute("serve", "--export", "disk=" + image, "--listen", "127.0.0.1:0",
+        InProcessCli cli = new InProcessCli();
+        int exit = cli.run("serve", "--export", "disk=" + image, "--listen", "127.0.0.1:0",
                 "--control", "0.0.0.0:0", "--state-dir", dir.resolve("state").toString());
         assertThat(exit).isNotZero();
-        assertThat(err.toString()).contains("--control-token");
+        assertThat(cli.err()).contains("--control-token");
     }
 }

@@ -8,20 +8,16 @@ import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.ExtentWalk;
 import io.tidemark.image.raw.RawFileDevice;
-import io.tidemark.server.cli.TidemarkCommand;
+import io.tidemark.server.cli.InProcessCli;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Runs {@code tidemark image …} in-process on raw files and checks output, files and exit codes. */
 class ImageCommandTest {
@@ -33,16 +29,10 @@ class ImageCommandTest {
     @TempDir
     Path dir;
 
-    private StringWriter out;
-    private StringWriter err;
+    private final InProcessCli cli = new InProcessCli();
 
     private int run(Object... args) {
-        out = new StringWriter();
-        err = new StringWriter();
-        CommandLine cli = TidemarkCommand.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(Arrays.stream(args).map(String::valueOf).toArray(String[]::new));
+        return cli.run(args);
     }
 
     /** A 4 MiB sparse raw file with random data at 256K (8K long) and 3M (64K long). */
@@ -76,14 +66,14 @@ class ImageCommandTest {
     @Test
     void imageAloneListsItsCommands() {
         assertThat(run("image")).isZero();
-        assertThat(out.toString()).contains("create", "info", "check", "map", "convert", "resize", "compact");
+        assertThat(cli.out()).contains("create", "info", "check", "map", "convert", "resize", "compact");
     }
 
     @Test
     void createRawMakesAHoleOfTheSize() throws IOException {
         Path path = dir.resolve("new.raw");
         assertThat(run("image", "create", path, "--size", "10M", "-O", "raw")).isZero();
-        assertThat(out.toString()).contains("created").contains("10 MiB");
+        assertThat(cli.out()).contains("created").contains("10 MiB");
         assertThat(Files.size(path)).isEqualTo(10 * M);
         assertThat(extents(path)).containsExactly(new Extent(0, 10 * M, ExtentType.HOLE));
     }
@@ -92,7 +82,7 @@ class ImageCommandTest {
     void createRefusesAnExistingFileAndLeavesIt() throws IOException {
         Path path = Files.write(dir.resolve("taken.raw"), new byte[] {1, 2, 3});
         assertThat(run("image", "create", path, "--size", "1M", "-O", "raw")).isEqualTo(1);
-        assertThat(err.toString()).contains("taken.raw").contains("already exists");
+        assertThat(cli.err()).contains("taken.raw").contains("already exists");
         assertThat(Files.readAllBytes(path)).containsExactly(1, 2, 3);
     }
 
@@ -100,13 +90,13 @@ class ImageCommandTest {
     void badArgumentsAreUsageErrorsNamingTheProblem() {
         Path path = dir.resolve("x.raw");
         assertThat(run("image", "create", path, "--size", "ten")).isEqualTo(2);
-        assertThat(err.toString()).contains("--size").contains("not a size");
+        assertThat(cli.err()).contains("--size").contains("not a size");
         assertThat(run("image", "create", path, "--size", "1M", "-O", "qcow2")).isEqualTo(2);
-        assertThat(err.toString()).contains("unknown format 'qcow2'");
+        assertThat(cli.err()).contains("unknown format 'qcow2'");
         assertThat(run("image", "create", path, "--size", "1M", "-O", "raw", "--compress", "lz4")).isEqualTo(2);
-        assertThat(err.toString()).contains("tidemark images only");
+        assertThat(cli.err()).contains("tidemark images only");
         assertThat(run("image", "convert", path, dir.resolve("y"), "--compress", "zstd")).isEqualTo(2);
-        assertThat(err.toString()).contains("unknown compression 'zstd'");
+        assertThat(cli.err()).contains("unknown compression 'zstd'");
         assertThat(path).doesNotExist();
     }
 
@@ -114,7 +104,7 @@ class ImageCommandTest {
     void infoOfARawFile() throws IOException {
         Path path = sparseRaw("info.raw");
         assertThat(run("image", "info", path, "--json")).isZero();
-        JsonNode info = JSON.readTree(out.toString());
+        JsonNode info = JSON.readTree(cli.out());
         assertThat(info.get("format").asText()).isEqualTo("raw");
         assertThat(info.get("filename").asText()).isEqualTo(path.toString());
         assertThat(info.get("virtual-size").asLong()).isEqualTo(4 * M);
@@ -123,7 +113,7 @@ class ImageCommandTest {
         assertThat(info.has("clean")).as("raw files have no clean flag").isFalse();
 
         assertThat(run("image", "info", path)).isZero();
-        assertThat(out.toString()).contains("format:        raw", "virtual size:  4 MiB (4194304 bytes)",
+        assertThat(cli.out()).contains("format:        raw", "virtual size:  4 MiB (4194304 bytes)",
                 "allocated:     72 KiB (73728 bytes)");
     }
 
@@ -131,7 +121,7 @@ class ImageCommandTest {
     void mapOfARawFileInQemuShape() throws IOException {
         Path path = sparseRaw("map.raw");
         assertThat(run("image", "map", path, "--json")).isZero();
-        JsonNode map = JSON.readTree(out.toString());
+        JsonNode map = JSON.readTree(cli.out());
         assertThat(map.size()).isEqualTo(5);
         long expectedStart = 0;
         for (JsonNode entry : map) {
@@ -151,8 +141,8 @@ class ImageCommandTest {
         assertThat(map.get(0).get("zero").asBoolean()).isTrue();
 
         assertThat(run("image", "map", path)).isZero();
-        assertThat(out.toString().lines()).hasSize(6);
-        assertThat(out.toString()).containsPattern("262144 +8192 +data +262144")
+        assertThat(cli.out().lines()).hasSize(6);
+        assertThat(cli.out()).containsPattern("262144 +8192 +data +262144")
                 .containsPattern("\\n0 +262144 +zero +0");
     }
 
@@ -160,9 +150,9 @@ class ImageCommandTest {
     void checkOfARawFileIsClean() throws IOException {
         Path path = sparseRaw("check.raw");
         assertThat(run("image", "check", path)).isZero();
-        assertThat(out.toString()).contains("no errors found");
+        assertThat(cli.out()).contains("no errors found");
         assertThat(run("image", "check", path, "--json")).isZero();
-        JsonNode report = JSON.readTree(out.toString());
+        JsonNode report = JSON.readTree(cli.out());
         assertThat(report.get("corruptions")).isEmpty();
         assertThat(report.get("leaks")).isEmpty();
     }
@@ -172,7 +162,7 @@ class ImageCommandTest {
         Path path = sparseRaw("busy.raw");
         try (RawFileDevice server = RawFileDevice.open(path, false)) {
             assertThat(run("image", "info", path)).isEqualTo(1);
-            assertThat(err.toString()).contains("busy.raw").contains("locked");
+            assertThat(cli.err()).contains("busy.raw").contains("locked");
             assertThat(run("image", "resize", path, "--size", "8M")).isEqualTo(1);
             assertThat(server.size()).isEqualTo(4 * M);
         }
@@ -182,7 +172,7 @@ class ImageCommandTest {
     @Test
     void missingFileIsAnErrorNamingIt() {
         assertThat(run("image", "info", dir.resolve("absent.raw"))).isEqualTo(1);
-        assertThat(err.toString()).contains("absent.raw");
+        assertThat(cli.err()).contains("absent.raw");
     }
 
     @Test
@@ -196,12 +186,12 @@ class ImageCommandTest {
         assertThat(dataBytes(source)).isEqualTo(200 * K);
         Path target = dir.resolve("dst.raw");
         assertThat(run("image", "convert", source, target, "-O", "raw")).isZero();
-        assertThat(out.toString()).contains("72 KiB (73728 bytes) of data written");
+        assertThat(cli.out()).contains("72 KiB (73728 bytes) of data written");
         assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(source));
         assertThat(dataBytes(target)).isEqualTo(72 * K);
         assertThat(extents(target)).startsWith(
                 new Extent(0, 256 * K, ExtentType.HOLE), new Extent(256 * K, 8 * K, ExtentType.DATA));
-        assertThat(err.toString()).as("no progress when not on a terminal").isEmpty();
+        assertThat(cli.err()).as("no progress when not on a terminal").isEmpty();
     }
 
     @Test
@@ -209,7 +199,7 @@ class ImageCommandTest {
         Path source = sparseRaw("src.raw");
         Path target = Files.write(dir.resolve("keep.raw"), new byte[] {9});
         assertThat(run("image", "convert", source, target, "-O", "raw")).isEqualTo(1);
-        assertThat(err.toString()).contains("keep.raw").contains("already exists");
+        assertThat(cli.err()).contains("keep.raw").contains("already exists");
         assertThat(Files.readAllBytes(target)).containsExactly(9);
     }
 
@@ -226,7 +216,7 @@ class ImageCommandTest {
             assertThat(head).isEqualTo(before);
         }
         assertThat(run("image", "resize", path, "--size", "1M")).isEqualTo(1);
-        assertThat(err.toString()).contains("cannot shrink");
+        assertThat(cli.err()).contains("cannot shrink");
         assertThat(Files.size(path)).isEqualTo(1L << 30);
     }
 
@@ -240,7 +230,7 @@ class ImageCommandTest {
         byte[] before = Files.readAllBytes(path);
         assertThat(dataBytes(path)).isEqualTo(328 * K);
         assertThat(run("image", "compact", path)).isZero();
-        assertThat(out.toString()).contains("256 KiB (262144 bytes) reclaimed");
+        assertThat(cli.out()).contains("256 KiB (262144 bytes) reclaimed");
         assertThat(dataBytes(path)).isEqualTo(72 * K);
         assertThat(Files.readAllBytes(path)).isEqualTo(before);
     }

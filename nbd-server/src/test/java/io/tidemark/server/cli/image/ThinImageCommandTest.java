@@ -11,11 +11,9 @@ import io.tidemark.image.ExtentWalk;
 import io.tidemark.image.ImageFiles;
 import io.tidemark.image.raw.RawFileDevice;
 import io.tidemark.image.thin.ThinImage;
-import io.tidemark.server.cli.TidemarkCommand;
+import io.tidemark.server.cli.InProcessCli;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +23,6 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Runs {@code tidemark image …} in-process on thin images: output, files and exit codes. */
 class ThinImageCommandTest {
@@ -37,21 +34,15 @@ class ThinImageCommandTest {
     @TempDir
     Path dir;
 
-    private StringWriter out;
-    private StringWriter err;
+    private final InProcessCli cli = new InProcessCli();
 
     private int run(Object... args) {
-        out = new StringWriter();
-        err = new StringWriter();
-        CommandLine cli = TidemarkCommand.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(Arrays.stream(args).map(String::valueOf).toArray(String[]::new));
+        return cli.run(args);
     }
 
     private JsonNode json(Object... args) throws IOException {
-        assertThat(run(args)).as(err::toString).isZero();
-        return JSON.readTree(out.toString());
+        assertThat(run(args)).as(cli::err).isZero();
+        return JSON.readTree(cli.out());
     }
 
     /**
@@ -95,7 +86,7 @@ class ThinImageCommandTest {
     void createMakesACleanEmptyThinImage() throws IOException {
         Path path = dir.resolve("new.tm");
         assertThat(run("image", "create", path, "--size", "10G", "--cluster-size", "128K")).isZero();
-        assertThat(out.toString()).contains("created").contains("tidemark").contains("10 GiB");
+        assertThat(cli.out()).contains("created").contains("tidemark").contains("10 GiB");
         assertThat(Files.readAllBytes(path)).startsWith("TIDEMARK".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
 
         JsonNode info = json("image", "info", path, "--json");
@@ -107,7 +98,7 @@ class ThinImageCommandTest {
         assertThat(info.get("physical-size").asLong()).isEqualTo(Files.size(path)).isLessThan(M);
 
         assertThat(run("image", "check", path)).isZero();
-        assertThat(out.toString()).contains("no errors found");
+        assertThat(cli.out()).contains("no errors found");
         assertThat(json("image", "map", path, "--json").get(0).get("present").asBoolean()).isFalse();
     }
 
@@ -115,10 +106,10 @@ class ThinImageCommandTest {
     void badClusterSizeIsRefusedAndNothingIsLeftBehind() {
         Path path = dir.resolve("bad.tm");
         assertThat(run("image", "create", path, "--size", "1G", "--cluster-size", "3K")).isEqualTo(1);
-        assertThat(err.toString()).contains("cluster size 3072");
+        assertThat(cli.err()).contains("cluster size 3072");
         assertThat(path).doesNotExist();
         assertThat(run("image", "create", path, "--size", "1G", "--cluster-size", "4G")).isEqualTo(1);
-        assertThat(err.toString()).contains("cluster size");
+        assertThat(cli.err()).contains("cluster size");
         assertThat(path).doesNotExist();
     }
 
@@ -130,14 +121,14 @@ class ThinImageCommandTest {
         Path back = dir.resolve("back.raw");
         List<Extent> sourceExtents = rawExtents(raw);
 
-        assertThat(run("image", "convert", raw, thin)).as(err::toString).isZero();
+        assertThat(run("image", "convert", raw, thin)).as(cli::err).isZero();
         assertThat(ImageFiles.kindOf(thin)).isEqualTo(ImageFiles.Kind.THIN);
         JsonNode info = json("image", "info", thin, "--json");
         assertThat(info.get("virtual-size").asLong()).isEqualTo(8 * M);
         // 100K of data takes 2 clusters, the text 4, the last byte 1; the written zeroes none.
         assertThat(info.get("allocated").asLong()).as("seed " + seed).isEqualTo(7 * 64 * K);
 
-        assertThat(run("image", "convert", thin, back, "-O", "raw")).as(err::toString).isZero();
+        assertThat(run("image", "convert", thin, back, "-O", "raw")).as(cli::err).isZero();
         assertThat(Files.readAllBytes(back)).as("seed " + seed).isEqualTo(Files.readAllBytes(raw));
         List<Extent> backExtents = rawExtents(back);
         assertThat(dataBytes(backExtents)).as("only the thin image's clusters came back as data")
@@ -192,13 +183,13 @@ class ThinImageCommandTest {
             file.setLength(size + 128 * K);
         }
         assertThat(run("image", "check", path)).isEqualTo(3);
-        assertThat(out.toString()).contains("leak: offset " + size).contains("1 leak(s) of 128 KiB");
+        assertThat(cli.out()).contains("leak: offset " + size).contains("1 leak(s) of 128 KiB");
         JsonNode report = json0("image", "check", path, "--json");
         assertThat(report.get("leaked-bytes").asLong()).isEqualTo(128 * K);
         assertThat(report.get("leaks").get(0).get("offset").asLong()).isEqualTo(size);
 
         assertThat(run("image", "check", path, "--repair")).isZero();
-        assertThat(out.toString()).contains("repaired:").contains("no errors found");
+        assertThat(cli.out()).contains("repaired:").contains("no errors found");
         assertThat(Files.size(path)).isEqualTo(size);
         assertThat(run("image", "check", path)).isZero();
     }
@@ -215,9 +206,9 @@ class ThinImageCommandTest {
             }
         }
         assertThat(run("image", "check", path)).isEqualTo(2);
-        assertThat(out.toString()).contains("corrupt: ").contains("corruption(s) found");
+        assertThat(cli.out()).contains("corrupt: ").contains("corruption(s) found");
         assertThat(run("image", "info", path)).isEqualTo(1);
-        assertThat(err.toString()).contains("bad.tm");
+        assertThat(cli.err()).contains("bad.tm");
     }
 
     @Test
@@ -227,7 +218,7 @@ class ThinImageCommandTest {
         assertThat(run("image", "resize", path, "--size", "3T")).isZero();
         assertThat(json("image", "info", path, "--json").get("virtual-size").asLong()).isEqualTo(3L << 40);
         assertThat(run("image", "resize", path, "--size", "1G")).isEqualTo(1);
-        assertThat(err.toString()).contains("cannot shrink");
+        assertThat(cli.err()).contains("cannot shrink");
         assertThat(run("image", "check", path)).isZero();
     }
 
@@ -243,8 +234,8 @@ class ThinImageCommandTest {
             image.trim(0, 4 * M, false);
         }
         long before = Files.size(path);
-        assertThat(run("image", "compact", path)).as(err::toString).isZero();
-        assertThat(out.toString()).contains("reclaimed");
+        assertThat(run("image", "compact", path)).as(cli::err).isZero();
+        assertThat(cli.out()).contains("reclaimed");
         assertThat(Files.size(path)).isLessThan(before).isLessThan(2 * M);
         assertThat(run("image", "check", path)).isZero();
         try (ThinImage image = ThinImage.open(path, true, AllocationListener.NONE)) {
@@ -259,7 +250,7 @@ class ThinImageCommandTest {
         Path path = dir.resolve("busy.tm");
         try (ThinImage server = ThinImage.create(path, 64 * M, 64 * K, false)) {
             assertThat(run("image", "resize", path, "--size", "1G")).isEqualTo(1);
-            assertThat(err.toString()).contains("busy.tm").contains("locked");
+            assertThat(cli.err()).contains("busy.tm").contains("locked");
             assertThat(run("image", "compact", path)).isEqualTo(1);
             assertThat(server.size()).isEqualTo(64 * M);
         }
@@ -268,6 +259,6 @@ class ThinImageCommandTest {
     /** Runs a command whose exit code is not zero by design and parses its JSON. */
     private JsonNode json0(Object... args) throws IOException {
         run(args);
-        return JSON.readTree(out.toString());
+        return JSON.readTree(cli.out());
     }
 }
