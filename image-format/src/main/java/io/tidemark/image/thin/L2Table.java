@@ -2,48 +2,83 @@ package io.tidemark.image.thin;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * One L2 table in memory. Entries are read without locks (atomic longs); they change only under
  * the image's map lock, which also guards the on-disk location.
+ *
+ * <p>The entries live in chunks of {@value #CHUNK_ENTRIES} that are created on first non-zero
+ * entry: a sparse disk's first writes touch one entry per table, and zeroing a whole table (64 KiB
+ * with 64 KiB clusters) for each made the first allocation in a table cost more than the write.
  */
 final class L2Table {
 
-    private final AtomicLongArray entries;
+    private static final int CHUNK_BITS = 9;
+    /** Entries per chunk: 4 KiB of entries. */
+    static final int CHUNK_ENTRIES = 1 << CHUNK_BITS;
+
+    private final int size;
+    /** Chunks of entries; a missing chunk holds only unallocated (0) entries. */
+    private final AtomicReferenceArray<AtomicLongArray> chunks;
     /** Where the last commit put this table (0 when it is not on disk yet). */
     long diskOffset;
     int diskChecksum;
 
     L2Table(int entryCount) {
-        this.entries = new AtomicLongArray(entryCount);
+        this.size = entryCount;
+        this.chunks = new AtomicReferenceArray<>((entryCount + CHUNK_ENTRIES - 1) >>> CHUNK_BITS);
     }
 
     long get(int index) {
-        return entries.get(index);
+        AtomicLongArray chunk = chunks.get(index >>> CHUNK_BITS);
+        return chunk == null ? 0 : chunk.get(index & (CHUNK_ENTRIES - 1));
     }
 
+    /** Caller holds the map lock, so two setters never race to create one chunk. */
     void set(int index, long entry) {
-        entries.set(index, entry);
+        AtomicLongArray chunk = chunks.get(index >>> CHUNK_BITS);
+        if (chunk == null) {
+            if (entry == 0) {
+                return;
+            }
+            chunk = new AtomicLongArray(Math.min(CHUNK_ENTRIES, size));
+            chunks.set(index >>> CHUNK_BITS, chunk);
+        }
+        chunk.set(index & (CHUNK_ENTRIES - 1), entry);
     }
 
     int size() {
-        return entries.length();
+        return size;
     }
 
     boolean isEmpty() {
-        for (int i = 0; i < entries.length(); i++) {
-            if (entries.get(i) != 0) {
-                return false;
+        for (int c = 0; c < chunks.length(); c++) {
+            AtomicLongArray chunk = chunks.get(c);
+            if (chunk == null) {
+                continue;
+            }
+            for (int i = 0; i < chunk.length(); i++) {
+                if (chunk.get(i) != 0) {
+                    return false;
+                }
             }
         }
         return true;
     }
 
     ByteBuffer encode() {
-        ByteBuffer b = ByteBuffer.allocate(entries.length() * ImageFormat.L2_ENTRY_SIZE);
-        for (int i = 0; i < entries.length(); i++) {
-            b.putLong(entries.get(i));
+        ByteBuffer b = ByteBuffer.allocate(size * ImageFormat.L2_ENTRY_SIZE);
+        for (int c = 0; c < chunks.length(); c++) {
+            AtomicLongArray chunk = chunks.get(c);
+            if (chunk == null) {
+                continue;
+            }
+            int base = c * CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE;
+            for (int i = 0; i < chunk.length(); i++) {
+                b.putLong(base + i * ImageFormat.L2_ENTRY_SIZE, chunk.get(i));
+            }
         }
-        return b.flip();
+        return b;
     }
 }

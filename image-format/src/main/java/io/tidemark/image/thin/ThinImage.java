@@ -218,11 +218,13 @@ public final class ThinImage implements BlockDevice {
         ensureWritable();
         checkRange(offset, src.remaining());
         markDirty();
-        long needed = bytesToAllocate(offset, src.remaining());
-        if (needed > clusterSize) {
-            // A refusal must come before the first of several allocations changes anything; a
-            // single allocation asks the listener itself, and overwrites need not ask at all.
-            allocator.reserveAhead(needed, listener);
+        if (((offset & (clusterSize - 1)) + src.remaining()) > clusterSize) {
+            long needed = bytesToAllocate(offset, src.remaining());
+            if (needed > clusterSize) {
+                // A refusal must come before the first of several allocations changes anything; a
+                // single allocation asks the listener itself, and overwrites need not ask at all.
+                allocator.reserveAhead(needed, listener);
+            }
         }
         long pos = offset;
         while (src.hasRemaining()) {
@@ -260,7 +262,9 @@ public final class ThinImage implements BlockDevice {
         boolean full = data.remaining() == clusterSize;
         boolean inPlaceAllowed = !(full && compressWrites);
         StampedLock lock = clusterLocks.forCluster(cluster);
-        if (inPlaceAllowed) {
+        // An unlocked peek: a cluster that is not stored as data goes straight to the write lock
+        // (allocation) instead of taking the read lock only to find that out.
+        if (inPlaceAllowed && MapEntry.type(map.get(cluster)) == MapEntry.DATA) {
             long stamp = lock.readLock();
             try {
                 long entry = map.get(cluster);
