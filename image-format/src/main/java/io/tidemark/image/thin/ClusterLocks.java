@@ -24,4 +24,43 @@ final class ClusterLocks {
     StampedLock forCluster(long cluster) {
         return locks[(int) (cluster & (STRIPES - 1))];
     }
+
+    /**
+     * How many clusters from {@code cluster} to {@code lastCluster} one run may lock: a run never
+     * wraps around the stripes, so every thread takes stripes in ascending order and holds at
+     * most one stripe's write lock outside a run; no two threads can wait on each other.
+     */
+    int runLimit(long cluster, long lastCluster) {
+        return (int) Math.min(lastCluster - cluster + 1, STRIPES - (cluster & (STRIPES - 1)));
+    }
+
+    /** Read-locks {@code count} clusters from {@code cluster} on (at most {@link #runLimit}). */
+    long[] readLockRun(long cluster, int count) {
+        long[] stamps = new long[count];
+        for (int i = 0; i < count; i++) {
+            stamps[i] = forCluster(cluster + i).readLock();
+        }
+        return stamps;
+    }
+
+    void unlockReadRun(long cluster, long[] stamps) {
+        for (int i = 0; i < stamps.length; i++) {
+            forCluster(cluster + i).unlockRead(stamps[i]);
+        }
+    }
+
+    /** Write-locks {@code count} clusters from {@code cluster} on (at most {@link #runLimit}). */
+    long[] writeLockRun(long cluster, int count) {
+        long[] stamps = new long[count];
+        for (int i = 0; i < count; i++) {
+            stamps[i] = forCluster(cluster + i).writeLock();
+        }
+        return stamps;
+    }
+
+    void unlockWriteRun(long cluster, long[] stamps) {
+        for (int i = 0; i < stamps.length; i++) {
+            forCluster(cluster + i).unlockWrite(stamps[i]);
+        }
+    }
 }

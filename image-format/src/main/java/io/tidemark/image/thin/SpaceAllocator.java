@@ -84,6 +84,28 @@ final class SpaceAllocator {
         return new Allocation(start, start >= untouchedFrom);
     }
 
+    /** Consecutive clusters handed out: the first one's offset and how many. */
+    record Run(long offset, int clusters) {
+    }
+
+    /**
+     * Hands out up to {@code most} consecutive clusters: as many as the lowest free range that
+     * holds a whole cluster has (free space is reused before the file grows), else {@code most}
+     * at the end of the file, after the listener agreed to the new usage.
+     */
+    synchronized Run allocateClusters(int clusterSize, int most, AllocationListener listener) throws IOException {
+        for (Map.Entry<Long, Long> range : free.ascending()) {
+            long start = ImageFormat.alignUp(range.getKey(), clusterSize);
+            long fit = (range.getValue() - start) / clusterSize;
+            if (fit > 0) {
+                int clusters = (int) Math.min(fit, most);
+                take(start, (long) clusters * clusterSize);
+                return new Run(start, clusters);
+            }
+        }
+        return new Run(allocate((long) most * clusterSize, clusterSize, listener).offset(), most);
+    }
+
     /**
      * The lowest free range of {@code length} bytes, aligned, that starts below {@code limit}; -1
      * when there is none. Used by compaction, which never grows the file.

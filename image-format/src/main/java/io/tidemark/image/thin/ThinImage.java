@@ -190,12 +190,79 @@ public final class ThinImage implements BlockDevice {
         while (dst.hasRemaining()) {
             long cluster = pos >>> clusterBits;
             int inner = (int) (pos & (clusterSize - 1));
-            int n = Math.min(dst.remaining(), clusterSize - inner);
             int at = dst.position();
-            readCluster(cluster, inner, n == dst.remaining() ? dst : dst.slice(at, n));
+            int n = dataRunIo(cluster, inner, dst, false);
+            if (n == 0) {
+                n = Math.min(dst.remaining(), clusterSize - inner);
+                readCluster(cluster, inner, n == dst.remaining() ? dst : dst.slice(at, n));
+            }
             dst.position(at + n);
             pos += n;
         }
+    }
+
+    /**
+     * Reads or writes in place, with one system call, the part of {@code buffer} that falls into a
+     * run of two or more guest clusters from {@code cluster} on that are stored as data at
+     * consecutive physical offsets. Holds the read locks of the run's clusters meanwhile. Returns
+     * the bytes transferred; 0 when no such run starts at {@code cluster}.
+     */
+    private int dataRunIo(long cluster, int inner, ByteBuffer buffer, boolean write) throws IOException {
+        int limit = clusterLocks.runLimit(cluster, cluster + ((inner + (long) buffer.remaining() - 1) >>> clusterBits));
+        int run = limit < 2 ? 0 : contiguousDataRun(cluster, limit);
+        if (run < 2) {
+            return 0;
+        }
+        long[] stamps = clusterLocks.readLockRun(cluster, run);
+        try {
+            // The entries may have changed between the peek and the locks.
+            int valid = contiguousDataRun(cluster, run);
+            if (valid < 2) {
+                return 0;
+            }
+            int n = (int) Math.min(buffer.remaining(), (long) valid * clusterSize - inner);
+            ByteBuffer part = buffer.slice(buffer.position(), n);
+            long physical = MapEntry.offset(map.get(cluster)) + inner;
+            if (write) {
+                file.write(part, physical);
+            } else {
+                file.readFully(part, physical);
+            }
+            return n;
+        } finally {
+            clusterLocks.unlockReadRun(cluster, stamps);
+        }
+    }
+
+    /** How many clusters from {@code cluster} on, at most {@code limit}, are data at consecutive offsets. */
+    private int contiguousDataRun(long cluster, int limit) {
+        long first = map.get(cluster);
+        if (MapEntry.type(first) != MapEntry.DATA) {
+            return 0;
+        }
+        long expected = MapEntry.offset(first);
+        int n = 1;
+        while (n < limit) {
+            long entry = map.get(cluster + n);
+            if (MapEntry.type(entry) != MapEntry.DATA || MapEntry.offset(entry) != expected + (long) n * clusterSize) {
+                break;
+            }
+            n++;
+        }
+        return n;
+    }
+
+    /** How many clusters from {@code cluster} on, at most {@code limit}, read as zeroes and keep no storage. */
+    private int unstoredRun(long cluster, int limit) {
+        int n = 0;
+        while (n < limit) {
+            long entry = map.get(cluster + n);
+            if (!MapEntry.readsAsZero(entry) || MapEntry.offset(entry) != 0) {
+                break;
+            }
+            n++;
+        }
+        return n;
     }
 
     private void readCluster(long cluster, int inner, ByteBuffer part) throws IOException {
@@ -230,10 +297,16 @@ public final class ThinImage implements BlockDevice {
         while (src.hasRemaining()) {
             long cluster = pos >>> clusterBits;
             int inner = (int) (pos & (clusterSize - 1));
-            int n = Math.min(src.remaining(), clusterSize - inner);
             int at = src.position();
-            // The usual request fits one cluster: no slice to allocate.
-            writeCluster(cluster, inner, n == src.remaining() ? src : src.slice(at, n));
+            int n = compressWrites ? 0 : dataRunIo(cluster, inner, src, true);
+            if (n == 0 && !compressWrites && inner == 0) {
+                n = storeNewRun(cluster, src);
+            }
+            if (n == 0) {
+                n = Math.min(src.remaining(), clusterSize - inner);
+                // The usual request fits one cluster: no slice to allocate.
+                writeCluster(cluster, inner, n == src.remaining() ? src : src.slice(at, n));
+            }
             src.position(at + n);
             pos += n;
         }
@@ -297,6 +370,38 @@ public final class ThinImage implements BlockDevice {
             }
         } finally {
             lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Stores whole clusters of {@code src} into two or more guest clusters from {@code cluster} on
+     * that keep no storage, in consecutive new clusters with one system call (uncompressed images
+     * only). Holds the run's write locks meanwhile. Returns the bytes stored; 0 when no such run
+     * starts at {@code cluster}.
+     */
+    private int storeNewRun(long cluster, ByteBuffer src) throws IOException {
+        int limit = clusterLocks.runLimit(cluster, cluster + (src.remaining() >>> clusterBits) - 1);
+        int run = limit < 2 ? 0 : unstoredRun(cluster, limit);
+        if (run < 2) {
+            return 0;
+        }
+        long[] stamps = clusterLocks.writeLockRun(cluster, run);
+        try {
+            int valid = unstoredRun(cluster, run);
+            if (valid < 2) {
+                return 0;
+            }
+            SpaceAllocator.Run space = allocator.allocateClusters(clusterSize, valid, listener);
+            long at = space.offset();
+            long length = (long) space.clusters() * clusterSize;
+            writeNew(src.slice(src.position(), (int) length), at, at, length);
+            for (int i = 0; i < space.clusters(); i++) {
+                publish(cluster + i, map.get(cluster + i), MapEntry.data(at + (long) i * clusterSize));
+            }
+            listener.allocated(at, length, allocator.usage());
+            return (int) length;
+        } finally {
+            clusterLocks.unlockWriteRun(cluster, stamps);
         }
     }
 
