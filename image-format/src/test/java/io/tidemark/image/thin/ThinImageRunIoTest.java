@@ -1,5 +1,7 @@
 package io.tidemark.image.thin;
 
+import static io.tidemark.image.thin.ThinImageTest.pattern;
+import static io.tidemark.image.thin.ThinImageTest.read;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tidemark.image.AllocationListener;
@@ -84,19 +86,6 @@ class ThinImageRunIoTest {
         CrashableMemoryFile file = new CrashableMemoryFile();
         ThinImage.format(file, size, clusterSize, false);
         return new CountingFile(file.reopened());
-    }
-
-    private static byte[] pattern(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
-    private static byte[] read(ThinImage image, long offset, int length) throws IOException {
-        ByteBuffer got = ByteBuffer.allocate(length);
-        image.read(offset, got);
-        assertThat(got.hasRemaining()).isFalse();
-        return got.array();
     }
 
     @Test

@@ -34,13 +34,13 @@ class ThinImageTest {
         return dir.resolve("disk.tdm");
     }
 
-    private static byte[] pattern(int length, long seed) {
+    static byte[] pattern(int length, long seed) {
         byte[] bytes = new byte[length];
         new Random(seed).nextBytes(bytes);
         return bytes;
     }
 
-    private static byte[] read(ThinImage image, long offset, int length) throws IOException {
+    static byte[] read(ThinImage image, long offset, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(length);
         image.read(offset, buffer);
         assertThat(buffer.hasRemaining()).isFalse();
