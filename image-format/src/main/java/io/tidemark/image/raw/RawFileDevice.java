@@ -93,13 +93,26 @@ public final class RawFileDevice implements BlockDevice {
      * @throws FileSystemException when another opener holds a conflicting lock on the file
      */
     public static RawFileDevice open(Path path, boolean readOnly, AllocationListener listener) throws IOException {
+        return open(path, readOnly, listener, true);
+    }
+
+    /**
+     * Opens a file read-only without taking its lock (qemu-img's force-share), for tools that look
+     * at a file a server has open for writing; what they read may change meanwhile.
+     */
+    public static RawFileDevice openForceShare(Path path) throws IOException {
+        return open(path, true, AllocationListener.NONE, false);
+    }
+
+    private static RawFileDevice open(Path path, boolean readOnly, AllocationListener listener, boolean lock)
+            throws IOException {
         FileChannel channel = readOnly
                 ? FileChannel.open(path, StandardOpenOption.READ)
                 : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         HostFile host = null;
         try {
             host = HostFile.open(path, !readOnly);
-            if (!host.tryLock(!readOnly)) {
+            if (lock && !host.tryLock(!readOnly)) {
                 throw new FileSystemException(path.toString(), null, readOnly
                         ? "locked: another server or tool has it open for writing"
                         : "locked: another server or tool has it open");

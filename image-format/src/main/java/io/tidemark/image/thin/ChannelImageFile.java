@@ -36,6 +36,20 @@ final class ChannelImageFile implements ImageFile {
                 : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
     }
 
+    /**
+     * Opens an existing image file read-only without taking its lock (force-share): the caller
+     * accepts that a writer holding the lock may change the file while it is read.
+     */
+    static ChannelImageFile openUnlocked(Path path) throws IOException {
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+        try {
+            return new ChannelImageFile(path, channel, HostFile.open(path, false));
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
     /** Creates a new file (it must not exist) and locks it exclusively. */
     static ChannelImageFile createNew(Path path) throws IOException {
         return lock(path, false, FileChannel.open(path,

@@ -33,6 +33,16 @@ public final class ImageChecker {
     }
 
     /**
+     * Checks an image without taking its lock (force-share), for an image a server holds open: the
+     * result may show corruption or leaks that are only the writer's work in progress.
+     */
+    public static CheckResult checkForceShare(Path path, ProgressListener progress) throws IOException {
+        try (ImageFile file = ChannelImageFile.openUnlocked(path)) {
+            return check(file, progress);
+        }
+    }
+
+    /**
      * Repairs an image under an exclusive lock and checks it again. The result holds the state
      * after the repair and the list of repairs made.
      */

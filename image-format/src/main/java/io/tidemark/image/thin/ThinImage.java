@@ -119,6 +119,22 @@ public final class ThinImage implements BlockDevice {
         }
     }
 
+    /**
+     * Opens an existing image read-only without taking its lock, so that tools can look at an
+     * image a server holds open for writing (qemu-img's force-share). What it reads may be
+     * inconsistent when the writer commits meanwhile: a torn table then fails its checksum, and
+     * the map is that of the writer's last commit, without its writes since.
+     */
+    public static ThinImage openForceShare(Path path) throws IOException {
+        ImageFile file = ChannelImageFile.openUnlocked(path);
+        try {
+            return open(file, true, AllocationListener.NONE);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
     /** Reads an image's {@link ImageInfo} (opening it read-only with a shared lock). */
     public static ImageInfo info(Path path) throws IOException {
         try (ThinImage image = open(path, true, AllocationListener.NONE)) {
@@ -631,6 +647,17 @@ public final class ThinImage implements BlockDevice {
             extents.add(new Extent(runStart, end - runStart, runType));
         }
         return extents;
+    }
+
+    /**
+     * Where guest byte {@code guestOffset} is stored plainly in the file (its cluster is a data
+     * cluster): that file offset; -1 when it is not (a hole, a zero or a compressed cluster).
+     */
+    public long fileOffset(long guestOffset) throws IOException {
+        ensureOpen();
+        checkRange(guestOffset, 1);
+        long entry = map.get(guestOffset >>> clusterBits);
+        return MapEntry.type(entry) == MapEntry.DATA ? MapEntry.offset(entry) + (guestOffset & (clusterSize - 1)) : -1;
     }
 
     @Override

@@ -31,11 +31,20 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
+    @CommandLine.Mixin
+    ForceShare forceShare;
+
     @Override
     public Integer call() throws IOException {
+        if (repair && forceShare.enabled) {
+            // Exit 1 (the check could not run), not picocli's usage code 2, which means corrupt here.
+            throw new IllegalArgumentException(
+                    "--repair writes the image and needs its lock; it cannot be combined with --force-share");
+        }
+        boolean unlocked = forceShare.requested(path);
         CheckReport report = switch (ImageFiles.kindOf(path)) {
-            case RAW -> rawCheck();
-            case THIN -> thinCheck();
+            case RAW -> rawCheck(unlocked);
+            case THIN -> thinCheck(unlocked);
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -47,17 +56,19 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     /** A raw file has no metadata that could be wrong; opening it proves it is readable. */
-    private CheckReport rawCheck() throws IOException {
-        RawFileDevice.open(path, !repair).close();
+    private CheckReport rawCheck(boolean unlocked) throws IOException {
+        (unlocked ? RawFileDevice.openForceShare(path) : RawFileDevice.open(path, !repair)).close();
         return CheckReport.ofRaw(path.toString());
     }
 
-    private CheckReport thinCheck() throws IOException {
+    private CheckReport thinCheck(boolean unlocked) throws IOException {
         if (repair) {
             return CheckReport.of(path.toString(), ImageChecker.repair(path));
         }
         try (Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "checking", Progress.Unit.TABLES)) {
-            return CheckReport.of(path.toString(), ImageChecker.check(path, progress::update));
+            return CheckReport.of(path.toString(), unlocked
+                    ? ImageChecker.checkForceShare(path, progress::update)
+                    : ImageChecker.check(path, progress::update));
         }
     }
 

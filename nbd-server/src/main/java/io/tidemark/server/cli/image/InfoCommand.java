@@ -29,11 +29,15 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
+    @CommandLine.Mixin
+    ForceShare forceShare;
+
     @Override
     public Integer call() throws IOException {
+        boolean unlocked = forceShare.requested(path);
         InfoReport info = switch (ImageFiles.kindOf(path)) {
-            case RAW -> rawInfo();
-            case THIN -> thinInfo();
+            case RAW -> rawInfo(unlocked);
+            case THIN -> thinInfo(unlocked);
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -44,8 +48,8 @@ final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private InfoReport rawInfo() throws IOException {
-        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+    private InfoReport rawInfo(boolean unlocked) throws IOException {
+        try (RawFileDevice device = unlocked ? RawFileDevice.openForceShare(path) : RawFileDevice.open(path, true)) {
             long[] allocated = {0};
             ExtentWalk.walk(device, extent -> {
                 if (extent.type() == ExtentType.DATA) {
@@ -57,8 +61,15 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
-    private InfoReport thinInfo() throws IOException {
-        ImageInfo info = ThinImage.info(path);
+    private InfoReport thinInfo(boolean unlocked) throws IOException {
+        ImageInfo info;
+        if (unlocked) {
+            try (ThinImage image = ThinImage.openForceShare(path)) {
+                info = image.info();
+            }
+        } else {
+            info = ThinImage.info(path);
+        }
         return new InfoReport(path.toString(), FileFormat.TIDEMARK.label(), info.virtualSize(), info.fileSize(),
                 info.usage(), info.allocatedBytes(), info.clusterSize(), info.compressionRatio(), info.clean());
     }

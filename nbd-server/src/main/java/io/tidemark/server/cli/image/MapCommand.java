@@ -1,5 +1,7 @@
 package io.tidemark.server.cli.image;
 
+import io.tidemark.image.Extent;
+import io.tidemark.image.ExtentType;
 import io.tidemark.image.ExtentWalk;
 import io.tidemark.image.ImageFiles;
 import io.tidemark.image.AllocationListener;
@@ -29,11 +31,15 @@ final class MapCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON in the shape of qemu-img map --output=json")
     boolean json;
 
+    @CommandLine.Mixin
+    ForceShare forceShare;
+
     @Override
     public Integer call() throws IOException {
+        boolean unlocked = forceShare.requested(path);
         List<MapEntry> entries = switch (ImageFiles.kindOf(path)) {
-            case RAW -> rawMap();
-            case THIN -> thinMap();
+            case RAW -> rawMap(unlocked);
+            case THIN -> thinMap(unlocked);
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -44,20 +50,53 @@ final class MapCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<MapEntry> rawMap() throws IOException {
+    private List<MapEntry> rawMap(boolean unlocked) throws IOException {
         List<MapEntry> entries = new ArrayList<>();
-        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+        try (RawFileDevice device = unlocked ? RawFileDevice.openForceShare(path) : RawFileDevice.open(path, true)) {
             ExtentWalk.walk(device, extent -> entries.add(MapEntry.ofRaw(extent)));
         }
         return entries;
     }
 
-    private List<MapEntry> thinMap() throws IOException {
+    private List<MapEntry> thinMap(boolean unlocked) throws IOException {
         List<MapEntry> entries = new ArrayList<>();
-        try (ThinImage image = ThinImage.open(path, true, AllocationListener.NONE)) {
-            ExtentWalk.walk(image, extent -> entries.add(MapEntry.ofThin(extent)));
+        try (ThinImage image = unlocked ? ThinImage.openForceShare(path)
+                : ThinImage.open(path, true, AllocationListener.NONE)) {
+            ExtentWalk.walk(image, extent -> {
+                if (extent.type() == ExtentType.DATA) {
+                    addStoredRuns(image, extent, entries);
+                } else {
+                    entries.add(MapEntry.ofThin(extent, -1));
+                }
+            });
         }
         return entries;
+    }
+
+    /**
+     * Splits a thin image's data extent where its clusters stop lying one after the other in the
+     * file (or stop being stored plainly), as qemu-img map does, so each entry has one file offset.
+     */
+    private static void addStoredRuns(ThinImage image, Extent extent, List<MapEntry> entries) throws IOException {
+        long cluster = image.clusterSize();
+        long end = extent.offset() + extent.length();
+        long runStart = extent.offset();
+        long runFileOffset = image.fileOffset(runStart);
+        long pos = runStart;
+        while (pos < end) {
+            long next = Math.min(end, (pos / cluster + 1) * cluster);
+            if (next < end) {
+                long at = image.fileOffset(next);
+                long expected = runFileOffset < 0 ? -1 : runFileOffset + (next - runStart);
+                if (at != expected) {
+                    entries.add(MapEntry.ofThin(new Extent(runStart, next - runStart, ExtentType.DATA), runFileOffset));
+                    runStart = next;
+                    runFileOffset = at;
+                }
+            }
+            pos = next;
+        }
+        entries.add(MapEntry.ofThin(new Extent(runStart, end - runStart, ExtentType.DATA), runFileOffset));
     }
 
     private static void printText(PrintWriter out, List<MapEntry> entries) {

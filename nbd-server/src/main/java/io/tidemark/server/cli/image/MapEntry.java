@@ -24,12 +24,15 @@ record MapEntry(long start, long length, int depth, boolean present, boolean zer
     }
 
     /**
-     * An entry of a thin image, where a hole is a range the image does not allocate. Thin images
-     * do not publish where clusters live, so there is no offset.
+     * An entry of a thin image, where a hole is a range the image does not allocate.
+     *
+     * @param fileOffset where a data extent's first byte is in the file, its clusters following it
+     *                   there; negative for extents not stored plainly (holes, zeroes, compressed clusters)
      */
-    static MapEntry ofThin(Extent extent) {
+    static MapEntry ofThin(Extent extent, long fileOffset) {
+        Long offset = fileOffset < 0 ? null : fileOffset;
         return switch (extent.type()) {
-            case DATA -> new MapEntry(extent.offset(), extent.length(), 0, true, false, true, null);
+            case DATA -> new MapEntry(extent.offset(), extent.length(), 0, true, false, true, offset);
             case ZERO -> new MapEntry(extent.offset(), extent.length(), 0, true, true, false, null);
             case HOLE -> new MapEntry(extent.offset(), extent.length(), 0, false, true, false, null);
         };

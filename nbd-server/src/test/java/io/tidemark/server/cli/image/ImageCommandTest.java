@@ -170,6 +170,20 @@ class ImageCommandTest {
     }
 
     @Test
+    void forceShareReadsARawFileInUseForWriting() throws IOException {
+        Path path = sparseRaw("served.raw");
+        try (RawFileDevice server = RawFileDevice.open(path, false)) {
+            assertThat(run("image", "info", path, "-U", "--json")).as(cli::err).isZero();
+            assertThat(JSON.readTree(cli.out()).get("virtual-size").asLong()).isEqualTo(4 * M);
+            assertThat(cli.err()).contains("warning", "served.raw", "--force-share", "inconsistent");
+            assertThat(run("image", "check", path, "--force-share")).as(cli::err).isZero();
+            assertThat(run("image", "map", path, "-U", "--json")).as(cli::err).isZero();
+            assertThat(JSON.readTree(cli.out()).get(1).get("start").asLong()).isEqualTo(256 * K);
+            server.write(0, java.nio.ByteBuffer.wrap(new byte[] {1}), false);
+        }
+    }
+
+    @Test
     void missingFileIsAnErrorNamingIt() {
         assertThat(run("image", "info", dir.resolve("absent.raw"))).isEqualTo(1);
         assertThat(cli.err()).contains("absent.raw");

@@ -143,7 +143,48 @@ class ThinImageCommandTest {
         assertThat(map.get(0).get("zero").asBoolean()).isTrue();
         assertThat(map.get(1).get("start").asLong()).isEqualTo(M);
         assertThat(map.get(1).get("data").asBoolean()).isTrue();
-        assertThat(map.get(1).has("offset")).as("thin images do not expose offsets").isFalse();
+        assertThat(map.get(1).get("offset").asLong()).as("file offset of a data extent").isPositive();
+        assertThat(map.get(0).has("offset")).as("a hole has no file offset").isFalse();
+    }
+
+    @Test
+    void mapGivesTheFileOffsetOfEachPhysicallyContiguousDataRun() throws IOException {
+        Path path = dir.resolve("offsets.tm");
+        int cluster = 64 * K;
+        byte[] early = new byte[cluster];
+        byte[] big = new byte[6 * cluster];
+        new Random(21).nextBytes(early);
+        new Random(22).nextBytes(big);
+        try (ThinImage image = ThinImage.create(path, 16 * M, cluster, false)) {
+            // Guest cluster 3 is stored first, so guest clusters 0-2 and 4-5 of the big write (which
+            // overwrites cluster 3 in place) lie elsewhere.
+            image.write(3L * cluster, ByteBuffer.wrap(early), false);
+            image.write(0, ByteBuffer.wrap(big), false);
+            image.writeZeroes(8L * cluster, cluster, io.tidemark.image.ZeroMode.NO_HOLE, false);
+        }
+        byte[] file = Files.readAllBytes(path);
+
+        JsonNode map = json("image", "map", path, "--json");
+        long[][] expected = {{0, 3}, {3, 1}, {4, 2}};
+        for (int i = 0; i < expected.length; i++) {
+            JsonNode entry = map.get(i);
+            long start = expected[i][0] * cluster;
+            int length = (int) (expected[i][1] * cluster);
+            assertThat(entry.get("start").asLong()).as("entry %d", i).isEqualTo(start);
+            assertThat(entry.get("length").asLong()).as("entry %d", i).isEqualTo(length);
+            assertThat(entry.get("data").asBoolean()).isTrue();
+            int offset = Math.toIntExact(entry.get("offset").asLong());
+            assertThat(Arrays.copyOfRange(file, offset, offset + length)).as("the file holds entry %d's data at its offset", i)
+                    .isEqualTo(Arrays.copyOfRange(big, (int) start, (int) start + length));
+        }
+        assertThat(map.get(0).get("offset").asLong()).isNotEqualTo(map.get(1).get("offset").asLong() - 3L * cluster);
+        JsonNode zero = map.get(4);
+        assertThat(zero.get("start").asLong()).isEqualTo(8L * cluster);
+        assertThat(zero.get("zero").asBoolean()).isTrue();
+        assertThat(zero.has("offset")).as("zero extents have no file offset").isFalse();
+
+        assertThat(run("image", "map", path)).isZero();
+        assertThat(cli.out()).containsPattern("\\n0 +196608 +data +" + map.get(0).get("offset").asLong() + "\\n");
     }
 
     @Test
@@ -254,6 +295,38 @@ class ThinImageCommandTest {
             assertThat(run("image", "compact", path)).isEqualTo(1);
             assertThat(server.size()).isEqualTo(64 * M);
         }
+    }
+
+    @Test
+    void forceShareInspectsAnImageAServerHoldsOpen() throws IOException {
+        Path path = dir.resolve("served.tm");
+        try (ThinImage server = ThinImage.create(path, 64 * M, 64 * K, false)) {
+            server.write(M, ByteBuffer.wrap(new byte[2 * 64 * K]), false);
+            server.flush();
+            assertThat(run("image", "info", path)).isEqualTo(1);
+            assertThat(cli.err()).contains("locked");
+            assertThat(run("image", "check", path)).isEqualTo(1);
+            assertThat(cli.err()).contains("locked");
+
+            JsonNode info = json("image", "info", path, "--force-share", "--json");
+            assertThat(info.get("allocated").asLong()).as("the flushed writes").isEqualTo(2 * 64 * K);
+            assertThat(info.get("clean").asBoolean()).as("a server has it open").isFalse();
+            assertThat(cli.err()).contains("warning", "served.tm", "--force-share", "inconsistent");
+
+            // Open for writing, the image is dirty: unreferenced space is reported as leaks, not corruption.
+            int exit = run("image", "check", path, "-U");
+            assertThat(exit).as(cli::out).isIn(0, 3);
+            assertThat(cli.err()).contains("warning");
+
+            JsonNode map = json("image", "map", path, "-U", "--json");
+            assertThat(map.get(1).get("start").asLong()).isEqualTo(M);
+            assertThat(map.get(1).get("data").asBoolean()).isTrue();
+
+            assertThat(run("image", "check", path, "-U", "--repair")).isEqualTo(1);
+            assertThat(cli.err()).contains("--repair", "--force-share");
+            server.write(0, ByteBuffer.wrap(new byte[] {1}), false);
+        }
+        assertThat(run("image", "check", path)).as("the server's close left it clean").isZero();
     }
 
     /** Runs a command whose exit code is not zero by design and parses its JSON. */
