@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class L2Table {
 
-    private static final int CHUNK_BITS = 9;
-    /** Entries per chunk: 4 KiB of entries. */
+    private static final int CHUNK_BITS = 6;
+    /** Entries per chunk: 512 bytes of entries. */
     static final int CHUNK_ENTRIES = 1 << CHUNK_BITS;
 
     private final int size;
