@@ -25,6 +25,10 @@ class FileLengthTest {
         assertThat(file.operations()).as("one write per step").isEqualTo(operations + 1);
         length.cover(STEP + 1);
         assertThat(file.size()).isEqualTo(2 * STEP);
+        long large = 64 * STEP;
+        length.cover(large);
+        length.cover(large + 1);
+        assertThat(file.size()).as("a long file grows by an eighth of its length").isEqualTo(large + large / 8);
         byte[] contents = file.contents();
         assertThat(contents).startsWith(7, 7, 7);
         for (int i = 3; i < contents.length; i++) {
