@@ -34,33 +34,20 @@ final class ClusterLocks {
         return (int) Math.min(lastCluster - cluster + 1, STRIPES - (cluster & (STRIPES - 1)));
     }
 
-    /** Read-locks {@code count} clusters from {@code cluster} on (at most {@link #runLimit}). */
-    long[] readLockRun(long cluster, int count) {
+    /** Locks {@code count} clusters from {@code cluster} on (at most {@link #runLimit}), for writing or reading. */
+    long[] lockRun(long cluster, int count, boolean write) {
         long[] stamps = new long[count];
         for (int i = 0; i < count; i++) {
-            stamps[i] = forCluster(cluster + i).readLock();
+            StampedLock lock = forCluster(cluster + i);
+            stamps[i] = write ? lock.writeLock() : lock.readLock();
         }
         return stamps;
     }
 
-    void unlockReadRun(long cluster, long[] stamps) {
+    /** Releases what {@link #lockRun} took. */
+    void unlockRun(long cluster, long[] stamps) {
         for (int i = 0; i < stamps.length; i++) {
-            forCluster(cluster + i).unlockRead(stamps[i]);
-        }
-    }
-
-    /** Write-locks {@code count} clusters from {@code cluster} on (at most {@link #runLimit}). */
-    long[] writeLockRun(long cluster, int count) {
-        long[] stamps = new long[count];
-        for (int i = 0; i < count; i++) {
-            stamps[i] = forCluster(cluster + i).writeLock();
-        }
-        return stamps;
-    }
-
-    void unlockWriteRun(long cluster, long[] stamps) {
-        for (int i = 0; i < stamps.length; i++) {
-            forCluster(cluster + i).unlockWrite(stamps[i]);
+            forCluster(cluster + i).unlock(stamps[i]);
         }
     }
 }

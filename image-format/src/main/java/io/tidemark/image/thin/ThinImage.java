@@ -229,7 +229,7 @@ public final class ThinImage implements BlockDevice {
         if (run < 2) {
             return 0;
         }
-        long[] stamps = clusterLocks.readLockRun(cluster, run);
+        long[] stamps = clusterLocks.lockRun(cluster, run, false);
         try {
             // The entries may have changed between the peek and the locks.
             int valid = contiguousDataRun(cluster, run);
@@ -246,7 +246,7 @@ public final class ThinImage implements BlockDevice {
             }
             return n;
         } finally {
-            clusterLocks.unlockReadRun(cluster, stamps);
+            clusterLocks.unlockRun(cluster, stamps);
         }
     }
 
@@ -401,7 +401,7 @@ public final class ThinImage implements BlockDevice {
         if (run < 2) {
             return 0;
         }
-        long[] stamps = clusterLocks.writeLockRun(cluster, run);
+        long[] stamps = clusterLocks.lockRun(cluster, run, true);
         try {
             int valid = unstoredRun(cluster, run);
             if (valid < 2) {
@@ -417,7 +417,7 @@ public final class ThinImage implements BlockDevice {
             listener.allocated(at, length, allocator.usage());
             return (int) length;
         } finally {
-            clusterLocks.unlockWriteRun(cluster, stamps);
+            clusterLocks.unlockRun(cluster, stamps);
         }
     }
 

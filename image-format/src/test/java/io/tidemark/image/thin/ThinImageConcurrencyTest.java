@@ -90,6 +90,69 @@ class ThinImageConcurrencyTest {
         CrashableMemoryFile file = new CrashableMemoryFile();
         ThinImage.format(file, (long) clusters * CLUSTER, CLUSTER, compress);
         ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
+        runWorkers(seed, 800, (random, fill) -> {
+            long block = random.nextInt(clusters * CLUSTER / 512);
+            int blocks = 1 + random.nextInt(clusters * CLUSTER / 512 - (int) block);
+            blocks = Math.min(blocks, 16);
+            switch (random.nextInt(6)) {
+                case 0, 1 -> image.write(block * 512, ByteBuffer.wrap(filled(blocks * 512, fill)), false);
+                case 2 -> image.write(random.nextInt(clusters) * (long) CLUSTER,
+                        ByteBuffer.wrap(filled(CLUSTER, fill)), false);
+                case 3 -> image.trim(block * 512, blocks * 512L, false);
+                case 4 -> image.writeZeroes(block * 512, blocks * 512L, ZeroMode.NO_HOLE, false);
+                default -> image.flush();
+            }
+        });
+        assertUniformBlocks(read(image, 0, clusters * CLUSTER), seed);
+        image.close();
+        assertThat(ImageChecker.check(file).isClean()).as("seed %d", seed).isTrue();
+    }
+
+    /**
+     * Multi-cluster writes, reads and trims over two regions whose clusters share lock stripes and
+     * cross the stripes' wrap-around, so runs of clusters lock many stripes at once while others
+     * wait: no deadlock (every worker finishes in time), every 512-byte block any read or the final
+     * image returns holds one writer's bytes, and the image checks clean.
+     */
+    @org.junit.jupiter.api.Test
+    void runsOfClustersNeitherDeadlockNorTear() throws Exception {
+        long seed = Long.getLong("tidemark.seed", System.nanoTime());
+        int span = 48;
+        long[] regions = {1000L * CLUSTER, 2024L * CLUSTER};
+        CrashableMemoryFile file = new CrashableMemoryFile();
+        ThinImage.format(file, 4096L * CLUSTER, CLUSTER, false);
+        ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
+        runWorkers(seed, 400, (random, fill) -> {
+            long base = regions[random.nextInt(regions.length)];
+            int first = random.nextInt(span);
+            int clusters = 1 + random.nextInt(span - first);
+            long offset = base + (long) first * CLUSTER;
+            int length = clusters * CLUSTER - (random.nextBoolean() ? 0 : 512 * random.nextInt(8));
+            switch (random.nextInt(5)) {
+                case 0, 1 -> image.write(offset, ByteBuffer.wrap(filled(length, fill)), false);
+                case 2 -> image.trim(offset, length, false);
+                case 3 -> assertUniformBlocks(read(image, offset, length), seed);
+                default -> image.flush();
+            }
+        });
+        for (long base : regions) {
+            assertUniformBlocks(read(image, base, span * CLUSTER), seed);
+        }
+        image.close();
+        assertThat(ImageChecker.check(file).isClean()).as("seed %d", seed).isTrue();
+    }
+
+    /** One step of a worker: {@code fill} is the byte this worker writes. */
+    private interface WorkerStep {
+        void run(Random random, byte fill) throws Exception;
+    }
+
+    /**
+     * Runs {@value #THREADS} workers of {@code steps} steps each, worker {@code t} with random seed
+     * {@code seed + t} and fill byte {@code t + 1}; fails when one fails or they take over a minute
+     * (a deadlock).
+     */
+    private static void runWorkers(long seed, int steps, WorkerStep step) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         try {
             List<Future<?>> workers = new ArrayList<>();
@@ -97,44 +160,35 @@ class ThinImageConcurrencyTest {
                 byte fill = (byte) (t + 1);
                 Random random = new Random(seed + t);
                 workers.add(pool.submit(() -> {
-                    for (int op = 0; op < 800; op++) {
-                        long block = random.nextInt(clusters * CLUSTER / 512);
-                        int blocks = 1 + random.nextInt(clusters * CLUSTER / 512 - (int) block);
-                        blocks = Math.min(blocks, 16);
-                        switch (random.nextInt(6)) {
-                            case 0, 1 -> {
-                                byte[] data = new byte[blocks * 512];
-                                java.util.Arrays.fill(data, fill);
-                                image.write(block * 512, ByteBuffer.wrap(data), false);
-                            }
-                            case 2 -> image.write(random.nextInt(clusters) * (long) CLUSTER,
-                                    ByteBuffer.wrap(filled(CLUSTER, fill)), false);
-                            case 3 -> image.trim(block * 512, blocks * 512L, false);
-                            case 4 -> image.writeZeroes(block * 512, blocks * 512L, ZeroMode.NO_HOLE, false);
-                            default -> image.flush();
-                        }
+                    for (int i = 0; i < steps; i++) {
+                        step.run(random, fill);
                     }
                     return null;
                 }));
             }
             for (Future<?> worker : workers) {
-                worker.get();
+                worker.get(60, java.util.concurrent.TimeUnit.SECONDS);
             }
-            ByteBuffer all = ByteBuffer.allocate(clusters * CLUSTER);
-            image.read(0, all);
-            for (int block = 0; block < clusters * CLUSTER / 512; block++) {
-                byte first = all.get(block * 512);
-                assertThat(first).as("seed %d block %d", seed, block).isBetween((byte) 0, (byte) THREADS);
-                for (int i = 1; i < 512; i++) {
-                    if (all.get(block * 512 + i) != first) {
-                        throw new AssertionError("seed " + seed + ": block " + block + " mixes values");
-                    }
-                }
-            }
-            image.close();
-            assertThat(ImageChecker.check(file).isClean()).as("seed %d", seed).isTrue();
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    private static byte[] read(ThinImage image, long offset, int length) throws IOException {
+        ByteBuffer got = ByteBuffer.allocate(length);
+        image.read(offset, got);
+        return got.array();
+    }
+
+    private static void assertUniformBlocks(byte[] bytes, long seed) {
+        for (int block = 0; block < bytes.length / 512; block++) {
+            byte first = bytes[block * 512];
+            assertThat(first).as("seed %d block %d", seed, block).isBetween((byte) 0, (byte) THREADS);
+            for (int i = 1; i < 512; i++) {
+                if (bytes[block * 512 + i] != first) {
+                    throw new AssertionError("seed " + seed + ": block " + block + " mixes values");
+                }
+            }
         }
     }
 
