@@ -1,5 +1,6 @@
 package io.tidemark.server.cli;
 
+import io.tidemark.image.ByteSize;
 import io.tidemark.server.control.ControlServer;
 import io.tidemark.server.control.ThresholdServices;
 import io.tidemark.server.nbd.AdmissionLimits;
@@ -77,6 +78,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "close a connection silent for this long (default 0: never)")
     long idleTimeoutSeconds = AdmissionLimits.DEFAULT_IDLE_TIMEOUT.toSeconds();
 
+    @Option(names = "--max-bytes-in-flight", paramLabel = "SIZE", description = {
+        "WRITE payloads and READ replies all connections together may hold; beyond it sockets",
+        "are not read until replies leave (default: half the JVM's direct memory, now ${DEFAULT-VALUE})"})
+    String maxBytesInFlight = ByteSize.format(AdmissionLimits.DEFAULT_MAX_BYTES_IN_FLIGHT);
+
     @Override
     public Integer call() throws Exception {
         List<ListenAddress> inherited = new ArrayList<>(SystemdSockets.inherited());
@@ -84,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
                 : listenAddresses(listen, unix);
         ClientPolicy policy = new ClientPolicy(TlsSettings.fromPem(TlsMode.parse(tls), tlsCert, tlsKey, tlsCa),
                 ExportAccess.parse(allow), new AdmissionLimits(maxConnections, maxConnectionsPerExport,
-                        Duration.ofSeconds(idleTimeoutSeconds)));
+                        Duration.ofSeconds(idleTimeoutSeconds), ByteSize.parse(maxBytesInFlight)));
         Serving serving = startMonitored(exports, addresses, policy, thresholds, spec.commandLine().getOut())
                 .stopOnSignal();
         serving.server().awaitClosed();

@@ -76,7 +76,7 @@ public final class NbdServer implements AutoCloseable {
         // Threads are made as exports' runners need them; each export caps its own (DiskExecutors).
         this.diskExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("tidemark-disk", true));
         this.context = new ServerContext(exports, DiskExecutors.perExport(diskExecutor, runners(diskThreads)),
-                shutdown, limits);
+                shutdown, limits, new InFlightMemory(policy.admission().maxBytesInFlight()));
         this.admission = new ConnectionAdmission(policy.admission(), exports);
     }
 

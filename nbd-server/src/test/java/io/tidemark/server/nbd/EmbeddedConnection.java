@@ -23,6 +23,11 @@ final class EmbeddedConnection implements NbdTestClient.Link {
     private boolean queueIo;
 
     EmbeddedConnection(ExportRegistry exports, ConnectionLimits limits) {
+        this(exports, limits, InFlightMemory.unlimited());
+    }
+
+    /** One of several connections that share a server-wide {@code memory} budget. */
+    EmbeddedConnection(ExportRegistry exports, ConnectionLimits limits, InFlightMemory memory) {
         Executor io = task -> {
             if (queueIo) {
                 queuedIo.add(task);
@@ -30,7 +35,7 @@ final class EmbeddedConnection implements NbdTestClient.Link {
                 task.run();
             }
         };
-        ServerContext context = new ServerContext(exports, DiskExecutors.shared(io), shutdown, limits);
+        ServerContext context = new ServerContext(exports, DiskExecutors.shared(io), shutdown, limits, memory);
         channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
