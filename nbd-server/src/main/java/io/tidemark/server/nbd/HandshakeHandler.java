@@ -143,8 +143,12 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(new HandshakeReply.Ack(Option.ABORT)).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /** Only the exports this client may open: the others' names are none of its business. */
     private void list(ChannelHandlerContext ctx) {
         for (Export export : server.exports().all()) {
+            if (!ExportAccessHandler.mayOpen(ctx.channel(), export.name())) {
+                continue;
+            }
             ctx.write(new HandshakeReply.Server(Option.LIST, export.name(), export.description()));
         }
         ctx.writeAndFlush(new HandshakeReply.Ack(Option.LIST));

@@ -80,6 +80,27 @@ class HandshakeHandlerTest {
     }
 
     @Test
+    void listNamesOnlyTheExportsThisClientMayOpenAndTheOthersAreRefusedByPolicy() throws Exception {
+        connection.channel.finishAndReleaseAll();
+        // an embedded client has neither an IP address nor a certificate: only open exports admit it
+        ExportAccess access = ExportAccess.parse(List.of("disk=cert:alice", "disk=addr:127.0.0.1"));
+        connection = new EmbeddedConnection(new ClientPolicy(TlsSettings.OFF, access), disk, iso);
+        client = connection.client();
+        negotiate();
+        client.option(Option.LIST, new byte[0]);
+        List<OptionReplyView> replies = client.readOptionReplies();
+        assertThat(replies).extracting(OptionReplyView::type).containsExactly(OptionReplyType.SERVER, OptionReplyType.ACK);
+        assertThat(replies.get(0).buf().skipBytes(4).toString(StandardCharsets.UTF_8)).isEqualTo("iso");
+        for (int option : new int[] {Option.INFO, Option.GO}) {
+            client.option(option, NbdTestClient.infoData("disk"));
+            assertThat(client.readOptionReply().type()).as("%s of a hidden export", Option.name(option))
+                    .isEqualTo(OptionReplyType.ERR_POLICY);
+        }
+        client.option(Option.GO, NbdTestClient.infoData("iso"));
+        assertThat(client.readOptionReplies().getLast().type()).isEqualTo(OptionReplyType.ACK);
+    }
+
+    @Test
     void listWithDataIsInvalidAndTheHandshakeGoesOn() throws Exception {
         negotiate();
         client.option(Option.LIST, new byte[] {1});
