@@ -45,6 +45,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "an image to serve; repeat for several exports")
     List<ExportSpec> exports;
 
+    @Option(names = "--image-dir", paramLabel = "DIR", description = {
+        "Serve only images inside DIR: relative export paths are taken inside it, and a path",
+        "leading elsewhere (.., an absolute path, a symbolic link) is refused"})
+    Path imageDir;
+
     @CommandLine.Mixin
     ThresholdOptions thresholds;
 
@@ -91,7 +96,8 @@ final class ServeCommand implements Callable<Integer> {
         ClientPolicy policy = new ClientPolicy(TlsSettings.fromPem(TlsMode.parse(tls), tlsCert, tlsKey, tlsCa),
                 ExportAccess.parse(allow), new AdmissionLimits(maxConnections, maxConnectionsPerExport,
                         Duration.ofSeconds(idleTimeoutSeconds), ByteSize.parse(maxBytesInFlight)));
-        Serving serving = startMonitored(exports, addresses, policy, thresholds, spec.commandLine().getOut())
+        List<ExportSpec> served = imageDir == null ? exports : ImageDirectory.of(imageDir).confine(exports);
+        Serving serving = startMonitored(served, addresses, policy, thresholds, spec.commandLine().getOut())
                 .stopOnSignal();
         serving.server().awaitClosed();
         return 0;
