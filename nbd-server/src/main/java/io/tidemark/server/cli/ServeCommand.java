@@ -114,7 +114,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             MonitoredExports monitored = MonitoredExports.open(exports, services);
             server = NbdServer.start(monitored.registry(), addresses, ConnectionLimits.DEFAULT,
-                    NbdServer.defaultDiskThreads(), policy);
+                    NbdServer.defaultRunnersPerExport(), policy);
             monitored.servedBy(server);
             ControlServer control = thresholds.startControl(services, monitored);
             printAddresses(out, server);
