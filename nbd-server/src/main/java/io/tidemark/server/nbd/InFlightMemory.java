@@ -14,11 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #charge charged}, a READ {@link #tryCharge tries}, replies are {@link #release released}.
  * When the budget is spent, connections stop reading their sockets and {@link #park} themselves;
  * released memory wakes them all, in the order they parked, so a flood cannot keep a quiet
- * client out.
- * A connection that already holds its {@link #fairShare} gets no more: what a client that never
- * reads its replies can pin stays at one request instead of its whole per-connection allowance,
- * so the others go on being served while such clients number fewer than the maximal requests
- * the cap holds (the idle timeout closes them).
+ * client out. A connection that already holds its {@link #fairShare} gets no more: what a client
+ * that never reads its replies can pin stays at one request instead of its whole per-connection
+ * allowance, so the others go on being served while such clients number fewer than the maximal
+ * requests the cap holds (the idle timeout closes them).
  */
 final class InFlightMemory {
 
@@ -38,10 +37,6 @@ final class InFlightMemory {
     /** No server-wide cap: only the per-connection limits apply. */
     static InFlightMemory unlimited() {
         return new InFlightMemory(Long.MAX_VALUE);
-    }
-
-    long cap() {
-        return cap;
     }
 
     long used() {
