@@ -3,12 +3,15 @@ package io.tidemark.server.cli;
 import io.tidemark.server.control.ControlServer;
 import io.tidemark.server.control.ThresholdServices;
 import io.tidemark.server.nbd.ListenAddress;
+import io.tidemark.threshold.Backoff;
+import io.tidemark.threshold.EventOutbox;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
@@ -44,6 +47,20 @@ final class ThresholdOptions {
             description = "Keep thresholds, quotas and undelivered webhook events here across restarts.")
     Path stateDir;
 
+    @Option(names = "--webhook-retry-ms", paramLabel = "FIRST,MAX", split = ",", description = {
+        "Delay before the first webhook retry and the most it doubles to, in milliseconds",
+        "(default 500,60000; each delay is drawn from the upper half)."})
+    long[] webhookRetryMs;
+
+    @Option(names = "--webhook-timeout-ms", paramLabel = "MS",
+            description = "Time limit of one webhook attempt, in milliseconds (default 10000).")
+    Long webhookTimeoutMs;
+
+    @Option(names = "--outbox-limit", paramLabel = "EVENTS", description = {
+        "Undelivered webhook events kept before new ones replace their export's newest pending one",
+        "and count it in a 'coalesced' attribute (default " + EventOutbox.DEFAULT_LIMIT + ")."})
+    Integer outboxLimit;
+
     /** The demo's settings: events to stdout, state next to the demo image, the default control address. */
     static ThresholdOptions forDemo(Path stateDir, String control) {
         ThresholdOptions options = new ThresholdOptions();
@@ -54,7 +71,33 @@ final class ThresholdOptions {
     }
 
     ThresholdServices startServices() throws IOException {
-        return ThresholdServices.start(new ThresholdServices.Options(stateDir, webhook, webhookSecret, eventLog));
+        return ThresholdServices.start(new ThresholdServices.Options(stateDir, webhook, webhookSecret, eventLog,
+                delivery()));
+    }
+
+    private ThresholdServices.Delivery delivery() {
+        ThresholdServices.Delivery defaults = ThresholdServices.Delivery.DEFAULT;
+        Backoff backoff = defaults.backoff();
+        if (webhookRetryMs != null) {
+            if (webhookRetryMs.length != 2) {
+                throw new IllegalArgumentException("--webhook-retry-ms takes FIRST,MAX in milliseconds, got "
+                        + webhookRetryMs.length + " values");
+            }
+            try {
+                backoff = new Backoff(Duration.ofMillis(webhookRetryMs[0]), Duration.ofMillis(webhookRetryMs[1]));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--webhook-retry-ms: " + e.getMessage());
+            }
+        }
+        if (webhookTimeoutMs != null && webhookTimeoutMs <= 0) {
+            throw new IllegalArgumentException("--webhook-timeout-ms must be positive, got " + webhookTimeoutMs);
+        }
+        if (outboxLimit != null && outboxLimit < 1) {
+            throw new IllegalArgumentException("--outbox-limit must be at least 1 event, got " + outboxLimit);
+        }
+        return new ThresholdServices.Delivery(backoff,
+                webhookTimeoutMs == null ? defaults.requestTimeout() : Duration.ofMillis(webhookTimeoutMs),
+                outboxLimit == null ? defaults.outboxLimit() : outboxLimit);
     }
 
     /**
