@@ -39,9 +39,11 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -Xmx1g -cp bench/target/tidemark-benchmarks.jar \
- *     io.tidemark.bench.ThresholdOverheadPairs [--dir /dev/shm] [--rounds 200] [--warmup 30] [--writes 4096] [--seed 1] [--aa]
+ *     io.tidemark.bench.ThresholdOverheadPairs [--dir /dev/shm] [--rounds 200] [--warmup 30] [--writes 4096] [--seed 1] [--variant SERVER]
  * </pre>
- * {@code --aa} writes NONE on both sides: an A/A run whose ratio should be 1, a check of the method.
+ * {@code --variant FLOOR} measures a listener that does one volatile read per allocation and
+ * nothing else, the least any watching can cost; {@code --variant NONE} writes NONE on both sides,
+ * an A/A run whose ratio should be 1: a check of the method.
  */
 public final class ThresholdOverheadPairs {
 
@@ -55,11 +57,30 @@ public final class ThresholdOverheadPairs {
     private static final int CHUNK = 64;
 
     /** Who hears of allocations in one half of a round. */
-    enum Variant { NONE, SERVER }
+    enum Variant {
+        /** No listener: the baseline side of every round. */
+        NONE,
+        /** The chain serve builds: quota check at growth, monitor compare at allocation. */
+        SERVER,
+        /** The least a watching listener can do: one volatile read and a compare per allocation. */
+        FLOOR
+    }
+
+    /** A listener that reads one volatile field per allocation and nothing else: the floor of watching. */
+    private static final class OneVolatileRead implements AllocationListener {
+        private volatile long mark = Long.MAX_VALUE;
+
+        @Override
+        public void allocated(long offset, long length, long usage) {
+            if (usage > mark) {
+                throw new IllegalStateException("nothing is armed, yet usage " + usage + " crossed " + mark);
+            }
+        }
+    }
 
     private final String dir;
     private final int writes;
-    /** The variant measured against NONE: SERVER, or NONE itself for an A/A check of the method. */
+    /** The variant measured against NONE: SERVER, FLOOR, or NONE itself for an A/A check of the method. */
     private final Variant measured;
     private final ByteBuffer payload = Payload.random(SMALL, 1);
 
@@ -84,12 +105,9 @@ public final class ThresholdOverheadPairs {
                 case "--warmup" -> warmup = Integer.parseInt(value);
                 case "--writes" -> writes = Integer.parseInt(value);
                 case "--seed" -> seed = Long.parseLong(value);
-                case "--aa" -> {
-                    measured = Variant.NONE;
-                    i--;
-                }
+                case "--variant" -> measured = Variant.valueOf(value);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (known: --dir DIR --rounds N --warmup N --writes N --seed N --aa)");
+                        + " (known: --dir DIR --rounds N --warmup N --writes N --seed N --variant SERVER|FLOOR|NONE)");
             }
             i++;
         }
@@ -142,19 +160,21 @@ public final class ThresholdOverheadPairs {
             long size = SLOT * count * SLOT_FACTOR;
             chunkNanos = new long[count / CHUNK];
             file = new ScratchPath(dir);
-            AllocationListener listener = AllocationListener.NONE;
             if (variant == Variant.SERVER) {
+                // As MonitoredExports does it: open with a relay, start the monitor on the opened
+                // device's mark, attach.
                 DeferredAllocationListener relay = new DeferredAllocationListener();
-                monitor = ThresholdMonitor.start("bench", size, 0, 0,
+                device = DeviceKind.THIN.createEmpty(file.image(), size, relay);
+                monitor = ThresholdMonitor.start("bench", size, device::usage, device.usage(),
                         new ExportState(List.of(), new Quota(size, QuotaPolicy.ENOSPC), 1),
                         ThresholdMonitor.StateStore.NONE, EventSink.NONE);
                 monitor.arm(new ThresholdSetting("never", new ThresholdValue.Absolute(size), 0));
                 relay.attach(monitor);
-                listener = relay;
             } else {
                 monitor = null;
+                device = DeviceKind.THIN.createEmpty(file.image(), size,
+                        variant == Variant.FLOOR ? new OneVolatileRead() : AllocationListener.NONE);
             }
-            device = DeviceKind.THIN.createEmpty(file.image(), size, listener);
         }
 
         void write(long[] offsets, int chunk) throws IOException {
@@ -206,15 +226,16 @@ public final class ThresholdOverheadPairs {
         if (measured == Variant.NONE) {
             System.out.println("A/A check: both sides NONE, the ratio below shows the method's own bias");
         }
+        String name = measured.name();
         System.out.printf(Locale.ROOT, "%d paired rounds (%d warm-up rounds not counted), %d first-allocation 4 KiB writes each, images in %s%n",
                 rounds, warmup, writes, dir);
         System.out.printf(Locale.ROOT, "NONE   batch median %.3f ms%n", median(noneMs));
-        System.out.printf(Locale.ROOT, "SERVER batch median %.3f ms%n", median(serverMs));
-        System.out.printf(Locale.ROOT, "ratio SERVER/NONE: median %.4f, 95%% CI [%.4f, %.4f] (ranks %d..%d of %d)%n",
-                median(ratios), sorted[ci[0] - 1], sorted[ci[1] - 1], ci[0], ci[1], rounds);
-        System.out.printf(Locale.ROOT, "ratio SERVER/NONE: geometric mean %.4f, 95%% CI [%.4f, %.4f]%n",
-                Math.exp(meanLog), Math.exp(meanLog - half), Math.exp(meanLog + half));
-        System.out.printf(Locale.ROOT, "rounds where SERVER was slower: %d of %d%n", serverSlower, rounds);
+        System.out.printf(Locale.ROOT, "%-6s batch median %.3f ms%n", name, median(serverMs));
+        System.out.printf(Locale.ROOT, "ratio %s/NONE: median %.4f, 95%% CI [%.4f, %.4f] (ranks %d..%d of %d)%n",
+                name, median(ratios), sorted[ci[0] - 1], sorted[ci[1] - 1], ci[0], ci[1], rounds);
+        System.out.printf(Locale.ROOT, "ratio %s/NONE: geometric mean %.4f, 95%% CI [%.4f, %.4f]%n",
+                name, Math.exp(meanLog), Math.exp(meanLog - half), Math.exp(meanLog + half));
+        System.out.printf(Locale.ROOT, "rounds where %s was slower: %d of %d%n", name, serverSlower, rounds);
         List<String> quartiles = new ArrayList<>();
         for (double q : new double[] {0.1, 0.25, 0.75, 0.9}) {
             quartiles.add(String.format(Locale.ROOT, "p%.0f %.4f", q * 100, sorted[(int) Math.round(q * (rounds - 1))]));

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * the events that one stood for, in its {@link #coalesced} number: a manager learns the latest
  * usage, and from the count and the gap in {@code sequence} exactly how many crossings were folded
  * — nothing disappears silently. An export with no such pending event still gets its event
- * queued, so at most {@code limit} plus one or two events per export are pending.
+ * queued, so at most {@code limit} plus one event per export are pending.
  */
 public final class EventOutbox implements Closeable {
 

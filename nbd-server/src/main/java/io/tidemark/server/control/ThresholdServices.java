@@ -130,8 +130,7 @@ public final class ThresholdServices implements AutoCloseable {
         }
         Quota effectiveQuota = saved.quota() != null ? saved.quota() : quota;
         ExportState initial = new ExportState(thresholds, effectiveQuota, saved.nextSequence());
-        long usage = device.usage();
-        ThresholdMonitor monitor = ThresholdMonitor.start(export, device.size(), usage, usage, initial,
+        ThresholdMonitor monitor = ThresholdMonitor.start(export, device.size(), device::usage, device.usage(), initial,
                 state == null ? ThresholdMonitor.StateStore.NONE : state.storeFor(export), fanout);
         synchronized (monitors) {
             monitors.add(monitor);
