@@ -106,16 +106,17 @@ class WebhookFaultIT {
                     + " %d events emitted, %d pending at most; largest outbox %d bytes%n", healthyP50,
                     broken.entrySet().stream().map(e -> e.getKey() + " p50 " + percentile(e.getValue(), 50) + " µs")
                             .toList(), brokenAttempts, emitted, pendingWhileBroken, watch.largest.get());
-            // The I/O path: with the receiver broken, writes are as fast as with it healthy (a
-            // generous bound: the machine is shared, and only a stall would break it).
+            // The I/O path: with the receiver broken, writes are as fast as with it healthy. The
+            // bound is generous (the machine is shared); what it catches is a write waiting on the
+            // webhook, which would cost the 300 ms time limit or the slow receiver's second.
             for (Map.Entry<Mode, long[]> phase : broken.entrySet()) {
                 assertThat(percentile(phase.getValue(), 50))
                         .as("median write latency (µs) with the receiver %s, healthy %d µs", phase.getKey(), healthyP50)
-                        .isLessThanOrEqualTo(3 * healthyP50 + 2_000);
+                        .isLessThanOrEqualTo(4 * healthyP50 + 5_000);
                 assertThat(Arrays.stream(phase.getValue()).sum())
                         .as("time (µs) for %d writes with the receiver %s, healthy %d µs", WRITES_PER_PHASE,
                                 phase.getKey(), Arrays.stream(healthy).sum())
-                        .isLessThanOrEqualTo(3 * Arrays.stream(healthy).sum() + 1_000_000);
+                        .isLessThanOrEqualTo(4 * Arrays.stream(healthy).sum() + 2_000_000);
             }
             // The receiver was tried again and again, but the outbox stayed bounded.
             assertThat(brokenAttempts).as("attempts against the broken receiver").isGreaterThan(30);
