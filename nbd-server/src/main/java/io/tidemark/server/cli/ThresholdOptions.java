@@ -47,10 +47,10 @@ final class ThresholdOptions {
             description = "Keep thresholds, quotas and undelivered webhook events here across restarts.")
     Path stateDir;
 
-    @Option(names = "--webhook-retry-ms", paramLabel = "FIRST,MAX", split = ",", description = {
+    @Option(names = "--webhook-retry-ms", paramLabel = "FIRST,MAX", description = {
         "Delay before the first webhook retry and the most it doubles to, in milliseconds",
         "(default 500,60000; each delay is drawn from the upper half)."})
-    long[] webhookRetryMs;
+    String webhookRetryMs;
 
     @Option(names = "--webhook-timeout-ms", paramLabel = "MS",
             description = "Time limit of one webhook attempt, in milliseconds (default 10000).")
@@ -79,15 +79,7 @@ final class ThresholdOptions {
         ThresholdServices.Delivery defaults = ThresholdServices.Delivery.DEFAULT;
         Backoff backoff = defaults.backoff();
         if (webhookRetryMs != null) {
-            if (webhookRetryMs.length != 2) {
-                throw new IllegalArgumentException("--webhook-retry-ms takes FIRST,MAX in milliseconds, got "
-                        + webhookRetryMs.length + " values");
-            }
-            try {
-                backoff = new Backoff(Duration.ofMillis(webhookRetryMs[0]), Duration.ofMillis(webhookRetryMs[1]));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--webhook-retry-ms: " + e.getMessage());
-            }
+            backoff = parseBackoff(webhookRetryMs);
         }
         if (webhookTimeoutMs != null && webhookTimeoutMs <= 0) {
             throw new IllegalArgumentException("--webhook-timeout-ms must be positive, got " + webhookTimeoutMs);
@@ -98,6 +90,22 @@ final class ThresholdOptions {
         return new ThresholdServices.Delivery(backoff,
                 webhookTimeoutMs == null ? defaults.requestTimeout() : Duration.ofMillis(webhookTimeoutMs),
                 outboxLimit == null ? defaults.outboxLimit() : outboxLimit);
+    }
+
+    private static Backoff parseBackoff(String value) {
+        String[] parts = value.split(",", -1);
+        try {
+            if (parts.length == 2) {
+                return new Backoff(Duration.ofMillis(Long.parseLong(parts[0].strip())),
+                        Duration.ofMillis(Long.parseLong(parts[1].strip())));
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the whole value
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--webhook-retry-ms " + value + ": " + e.getMessage());
+        }
+        throw new IllegalArgumentException("--webhook-retry-ms takes FIRST,MAX in milliseconds (e.g. 500,60000), got '"
+                + value + "'");
     }
 
     /**
