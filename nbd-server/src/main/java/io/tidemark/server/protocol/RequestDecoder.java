@@ -162,7 +162,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         cookie = in.readLong();
         offset = in.readLong();
         length = in.readLong();
-        if ((flags & CommandFlags.PAYLOAD_LEN) == 0 || length == 0) {
+        if ((flags & CommandFlags.PAYLOAD_LEN) == 0) {
             out.add(new Request(flags, command, cookie, offset, length, null));
         } else if (Long.compareUnsigned(length, ProtocolLimits.MAX_PAYLOAD) > 0) {
             state = State.BROKEN;
@@ -171,6 +171,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         } else if (command == Command.WRITE) {
             state = State.PAYLOAD;
             decodePayload(ctx, in, out);
+        } else if (length == 0) {
+            out.add(new Request(flags, command, cookie, offset, length, null)); // nothing to skip
         } else {
             toSkip = length;
             state = State.SKIP_PAYLOAD;
