@@ -17,8 +17,6 @@ import java.util.List;
  */
 final class ExtendedReplyEncoder {
 
-    static final int HEADER_LENGTH = 32;
-
     /** Context id and descriptor count before the descriptors of BLOCK_STATUS_EXT. */
     private static final int BLOCK_STATUS_EXT_PREFIX = 2 * Integer.BYTES;
     private static final int BLOCK_STATUS_EXT_DESCRIPTOR = 2 * Long.BYTES;
