@@ -168,6 +168,42 @@ class ExtendedHeadersTest {
     }
 
     @Test
+    void pipelinedRepliesEachRepeatTheirOwnRequestsOffset() throws Exception {
+        NbdTestClient client = connectExtended();
+        int count = 24;
+        long stride = GIB / 2 + CLUSTER; // the offsets cross several 4 GiB lines
+        for (int i = 0; i < count; i++) {
+            client.extendedRequestWithPayload(0, Command.WRITE, i, i * stride, new byte[] {(byte) i, (byte) ~i});
+        }
+        for (ChunkView c : readInAnyOrder(client, count, stride)) {
+            assertThat(c.type()).isEqualTo(ReplyChunk.NONE);
+        }
+        // reads only once every write is answered: requests in flight together may run in any order
+        for (int i = 0; i < count; i++) {
+            client.extendedRequest(CommandFlags.DF, Command.READ, i, i * stride, 2);
+        }
+        List<ChunkView> reads = readInAnyOrder(client, count, stride);
+        for (int i = 0; i < count; i++) {
+            assertThat(NbdTestClient.reassemble(List.of(reads.get(i)), i * stride, 2)).containsExactly((byte) i,
+                    (byte) ~i);
+        }
+    }
+
+    /** Reads {@code count} one-chunk replies, cookies 0 to count - 1 in any order, indexed by cookie. */
+    private static List<ChunkView> readInAnyOrder(NbdTestClient client, int count, long stride) throws IOException {
+        ChunkView[] byCookie = new ChunkView[count];
+        for (int n = 0; n < count; n++) {
+            ChunkView c = client.readExtendedChunk();
+            assertThat(c.done()).isTrue();
+            int i = (int) c.cookie();
+            assertThat(byCookie[i]).as("one reply for cookie %d", i).isNull();
+            assertThat(c.requestOffset()).as("offset of cookie %d", i).isEqualTo(i * stride);
+            byCookie[i] = c;
+        }
+        return List.of(byCookie);
+    }
+
+    @Test
     void errorsAreExtendedErrorChunksAndPayloadsTheCommandDoesNotTakeAreConsumed() throws Exception {
         NbdTestClient client = connectExtended();
         assertThat(errorOf(call(client, 0, Command.READ, 1, SIZE, 4096))).isEqualTo(Error.EINVAL);
