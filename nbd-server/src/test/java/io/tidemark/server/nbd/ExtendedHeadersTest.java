@@ -16,6 +16,7 @@ import io.tidemark.server.protocol.NbdProtocol.OptionReplyType;
 import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
 import io.tidemark.server.protocol.NbdProtocol.TransmissionFlags;
 import io.tidemark.server.protocol.ProtocolLimits;
+import io.tidemark.server.protocol.Request;
 import io.tidemark.server.protocol.Wire;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -296,5 +297,15 @@ class ExtendedHeadersTest {
         assertThat(client.extendedHeaders()).isEqualTo(OptionReplyType.ACK);
         client.option(Option.EXPORT_NAME, "big".getBytes(StandardCharsets.UTF_8));
         assertThat(link.closedByServer()).as("closed, no export info").isTrue();
+    }
+
+    @Test
+    void aReadsCostInFlightReadsItsLengthUnsigned() {
+        assertThat(TransmissionHandler.cost(new Request(0, Command.READ, 1, 0, 4096, null))).isEqualTo(4096);
+        assertThat(TransmissionHandler.cost(new Request(0, Command.READ, 1, 0, 5 * GIB, null)))
+                .isEqualTo(ProtocolLimits.MAX_PAYLOAD);
+        // all 64 bits set: huge, not negative, so a refused READ cannot lower the bytes counted in flight
+        assertThat(TransmissionHandler.cost(new Request(0, Command.READ, 1, 0, -1L, null)))
+                .isEqualTo(ProtocolLimits.MAX_PAYLOAD);
     }
 }
