@@ -32,9 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * 500 ms doubling to 60 s, and 10 s), so each broken phase of about 3 s goes through many retry
  * cycles (dozens of attempts), the whole test in well under 60 s. The outbox limit is small
  * ({@code --outbox-limit 8}) and a repeating threshold (every 64 KiB) fires again and again while
- * each write allocates a new cluster (one event per evaluation of the export's event thread, which
- * batches the crossings that come faster than it persists them), so the broken phases emit
- * several times more events than the limit and
+ * writes, 20 ms apart, each allocate a new cluster (one event per evaluation of the export's event
+ * thread, which batches the crossings that come faster than it persists them), so the broken
+ * phases emit several times more events than the limit and
  * the coalescing policy runs: the receiver must then see every sequence number either itself or
  * counted in the {@code coalesced} attribute of the next event it gets.
  */
@@ -42,7 +42,12 @@ class WebhookFaultIT {
 
     private static final String PYTHON = "/usr/bin/python3";
     private static final int CLUSTER = 64 << 10;
-    private static final int WRITES_PER_PHASE = 150;
+    private static final int WRITES_PER_PHASE = 100;
+    /**
+     * Between writes: lets the export's event thread, which persists state and outbox with fsyncs,
+     * evaluate most writes on their own, so that a loaded disk still yields many events.
+     */
+    private static final int PAUSE_MILLIS = 20;
     private static final long PHASE_MILLIS = 3_000;
     private static final int OUTBOX_LIMIT = 8;
     /** The outbox compacts above 1 MiB (EventOutbox.DEFAULT_COMPACT_BYTES); a line or two of slack. */
@@ -152,7 +157,7 @@ class WebhookFaultIT {
     private long[] writes(String uri, int first, int count) throws IOException, InterruptedException {
         Path out = dir.resolve("writes-" + first + ".out");
         Process p = new ProcessBuilder(PYTHON, script.toString(), uri, Integer.toString(first),
-                Integer.toString(count), Integer.toString(CLUSTER))
+                Integer.toString(count), Integer.toString(CLUSTER), Integer.toString(PAUSE_MILLIS))
                 .redirectOutput(out.toFile()).redirectError(dir.resolve("writes-" + first + ".err").toFile()).start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("writer finished").isTrue();
         assertThat(p.exitValue()).as("writer exit code; stderr: %s",
