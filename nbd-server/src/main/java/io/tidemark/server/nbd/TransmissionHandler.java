@@ -137,10 +137,13 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Bytes a request holds while it is served: its WRITE payload or its READ reply (longer ones are refused). */
-    private static long cost(Request r) {
+    /**
+     * Bytes a request holds while it is served: its WRITE payload or its READ reply (longer ones
+     * are refused). The length is unsigned: an extended header's may have its top bit set.
+     */
+    static long cost(Request r) {
         if (r.command() == Command.READ) {
-            return Math.min(r.length(), ProtocolLimits.MAX_PAYLOAD);
+            return Long.compareUnsigned(r.length(), ProtocolLimits.MAX_PAYLOAD) < 0 ? r.length() : ProtocolLimits.MAX_PAYLOAD;
         }
         return r.payload() == null ? 0 : r.payload().readableBytes();
     }

@@ -339,4 +339,18 @@ class HandshakeHandlerTest {
         connection.channel.runScheduledPendingTasks();
         assertThat(connection.channel.isOpen()).isTrue();
     }
+
+    @Test
+    void startTlsForgetsExtendedHeadersNegotiatedInTheClear() throws Exception {
+        negotiate();
+        assertThat(client.extendedHeaders()).isEqualTo(OptionReplyType.ACK);
+        connection.channel.pipeline().fireUserEventTriggered(StartTlsHandler.TLS_STARTED);
+        client.option(Option.SET_META_CONTEXT, NbdTestClient.metaContextData("disk", "base:allocation"));
+        assertThat(client.readOptionReply().type()).as("neither structured nor extended any more")
+                .isEqualTo(OptionReplyType.ERR_INVALID);
+        NbdTestClient.ExportView view = client.selectExport("disk", false, false);
+        assertThat(view.flags() & TransmissionFlags.SEND_DF).isZero();
+        client.request(0, Command.FLUSH, 1, 0, 0);
+        assertThat(client.readSimpleReply()).isEqualTo(new NbdTestClient.SimpleReplyView(0, 1));
+    }
 }
