@@ -43,6 +43,14 @@ class ServeCommandTest {
     }
 
     @Test
+    void aServerWideByteLimitBelowOnePayloadIsRefused() throws Exception {
+        Path image = Files.writeString(dir.resolve("disk.raw"), "x".repeat(4096));
+        assertThat(cli.run("serve", "--listen", "127.0.0.1:0", "--control", "off", "--max-bytes-in-flight", "1M",
+                "--export", "d=" + image)).isEqualTo(1);
+        assertThat(cli.err()).contains("(1048576) must be at least the maximum payload (33554432)");
+    }
+
+    @Test
     void helpListsServeAndDemo() {
         assertThat(cli.run("--help")).isZero();
         assertThat(cli.out()).contains("serve").contains("demo");
