@@ -2,6 +2,7 @@ package io.tidemark.bench;
 
 import io.tidemark.image.AllocationListener;
 import io.tidemark.image.BlockDevice;
+import io.tidemark.threshold.DeferredAllocationListener;
 import io.tidemark.threshold.EventSink;
 import io.tidemark.threshold.ExportState;
 import io.tidemark.threshold.ThresholdMonitor;
@@ -73,16 +74,19 @@ public class ThresholdOverheadBenchmark {
     public void emptyImage() throws IOException {
         file = new ScratchPath(dir);
         long size = SLOT * SLOTS;
-        AllocationListener heard = AllocationListener.NONE;
-        if (listener != Listener.NONE) {
-            monitor = ThresholdMonitor.start("bench", size, 0, 0, ExportState.EMPTY,
+        if (listener == Listener.NONE) {
+            device = DeviceKind.THIN.createEmpty(file.image(), size, AllocationListener.NONE);
+        } else {
+            // As serve wires it: open with a relay, start the monitor on the device's mark, attach.
+            DeferredAllocationListener relay = new DeferredAllocationListener();
+            device = DeviceKind.THIN.createEmpty(file.image(), size, relay);
+            monitor = ThresholdMonitor.start("bench", size, device::usage, device.usage(), ExportState.EMPTY,
                     ThresholdMonitor.StateStore.NONE, EventSink.NONE);
             monitor.arm(listener == Listener.ARMED
                     ? new ThresholdSetting("never", new ThresholdValue.Absolute(size), 0)
                     : new ThresholdSetting("every-mib", new ThresholdValue.Absolute(1 << 20), 1 << 20));
-            heard = monitor;
+            relay.attach(monitor);
         }
-        device = DeviceKind.THIN.createEmpty(file.image(), size, heard);
         next = 0;
     }
 

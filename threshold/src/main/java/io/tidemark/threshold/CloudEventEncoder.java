@@ -17,6 +17,14 @@ public final class CloudEventEncoder {
     }
 
     public static byte[] encode(ThresholdEvent event) {
+        return encode(event, 0);
+    }
+
+    /**
+     * @param coalesced how many earlier events of the export this one stands for (a full outbox
+     *                  folded them into it); sent as the {@code coalesced} extension when above 0
+     */
+    public static byte[] encode(ThresholdEvent event, long coalesced) {
         ObjectNode ce = EventCodec.mapper().createObjectNode();
         ce.put("specversion", "1.0");
         ce.put("id", event.id());
@@ -26,6 +34,9 @@ public final class CloudEventEncoder {
         ce.put("time", event.time().toString());
         // The CloudEvents "sequence" extension: a string, ordered within the source.
         ce.put("sequence", Long.toString(event.sequence()));
+        if (coalesced > 0) {
+            ce.put("coalesced", coalesced);
+        }
         ce.put("datacontenttype", "application/json");
         ce.set("data", EventCodec.toNode(event));
         return EventCodec.write(ce).getBytes(StandardCharsets.UTF_8);

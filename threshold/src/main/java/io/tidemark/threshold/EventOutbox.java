@@ -21,13 +21,24 @@ import org.slf4j.LoggerFactory;
 /**
  * The durable queue of events a webhook has not yet acknowledged: an append-only log file.
  *
- * <p>Each line is {@code <crc32> <kind> <payload>}: kind {@code E} carries an event's JSON, kind
- * {@code D} the id of an event that was delivered. An event is fsync'd before {@link #append}
- * returns, so an event the monitor emitted survives a crash. Delivered marks are not fsync'd: a
- * lost mark only means a redelivery, which at-least-once allows. On open the log is replayed; a
- * torn last line (a crash mid-append) fails its checksum and is cut off. When the file is mostly
- * delivered events it is compacted: the pending events are written to a new file that atomically
- * replaces the old one, so the log stays bounded by the pending events.
+ * <p>Each line is {@code <crc32> <kind> <payload>}: kind {@code E} carries an event's JSON,
+ * {@code F} {@code <n> <json>} an event that stands for {@code n} earlier events of its export
+ * (see below), {@code D} the id of an event that was delivered, {@code C} the id of an event
+ * folded into a later one. An event is fsync'd before {@link #append} returns, so an event the
+ * monitor emitted survives a crash. Delivered marks are not fsync'd: a lost mark only means a
+ * redelivery, which at-least-once allows. On open the log is replayed; a torn last line (a crash
+ * mid-append) fails its checksum and is cut off. When the file is mostly delivered events it is
+ * compacted: the pending events are written to a new file that atomically replaces the old one,
+ * so the log stays bounded by the pending events.
+ *
+ * <p>The pending events are bounded too ({@code limit}): a receiver that stays away while a
+ * repeating threshold keeps firing must not fill the host's disk. When {@code limit} events are
+ * pending, a new event of an export that already has a pending event other than the oldest
+ * (which may be on its way to the receiver) replaces the newest such event and counts it, with
+ * the events that one stood for, in its {@link #coalesced} number: a manager learns the latest
+ * usage, and from the count and the gap in {@code sequence} exactly how many crossings were folded
+ * — nothing disappears silently. An export with no such pending event still gets its event
+ * queued, so at most {@code limit} plus one event per export are pending.
  */
 public final class EventOutbox implements Closeable {
 
@@ -35,41 +46,110 @@ public final class EventOutbox implements Closeable {
     private static final String FILE_NAME = "outbox.log";
     /** Compact once the file exceeds this and is more than half delivered events. */
     public static final long DEFAULT_COMPACT_BYTES = 1 << 20;
+    /** Pending events beyond which new events are coalesced per export: about 5 MB of JSON. */
+    public static final int DEFAULT_LIMIT = 10_000;
 
-    private record Pending(ThresholdEvent event, int lineBytes) {
+    /** An undelivered event, the number of earlier events of its export it stands for, its line's size. */
+    private record Pending(ThresholdEvent event, long coalesced, int lineBytes) {
     }
 
     private final Path dir;
     private final Path file;
     private final long compactBytes;
-    private final Map<String, Pending> pending = new LinkedHashMap<>();
+    private final int limit;
+    private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
     private FileChannel channel;
     private long size;
     private long pendingBytes;
+    private long coalescedTotal;
+    private boolean full;
 
-    private EventOutbox(Path dir, long compactBytes) {
+    private EventOutbox(Path dir, long compactBytes, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("outbox limit must be at least 1 event, got " + limit);
+        }
         this.dir = dir;
         this.file = dir.resolve(FILE_NAME);
         this.compactBytes = compactBytes;
+        this.limit = limit;
     }
 
     public static EventOutbox open(Path dir) throws IOException {
-        return open(dir, DEFAULT_COMPACT_BYTES);
+        return open(dir, DEFAULT_COMPACT_BYTES, DEFAULT_LIMIT);
     }
 
     public static EventOutbox open(Path dir, long compactBytes) throws IOException {
+        return open(dir, compactBytes, DEFAULT_LIMIT);
+    }
+
+    /**
+     * @param compactBytes compact once the file is larger than this and more than half delivered
+     * @param limit        pending events beyond which new events are coalesced per export
+     */
+    public static EventOutbox open(Path dir, long compactBytes, int limit) throws IOException {
         Files.createDirectories(dir);
-        EventOutbox outbox = new EventOutbox(dir, compactBytes);
+        EventOutbox outbox = new EventOutbox(dir, compactBytes, limit);
         outbox.recover();
         return outbox;
     }
 
-    /** Records an event durably (fsync'd) before returning. */
+    /**
+     * Records an event durably (fsync'd) before returning. When the outbox is full, the event
+     * replaces its export's newest pending event but the oldest (see the class comment).
+     */
     public synchronized void append(ThresholdEvent event) throws IOException {
-        int bytes = write('E', EventCodec.toJson(event));
+        long coalesced = 0;
+        Pending folded = pending.size() >= limit ? newestFoldable(event.export()) : null;
+        if (folded != null) {
+            write('C', folded.event().id());
+            pending.remove(folded.event().id());
+            pendingBytes -= folded.lineBytes();
+            coalesced = folded.coalesced() + 1;
+            coalescedTotal++;
+            if (!full) {
+                log.warn("outbox {}: {} events pending (the limit): new events replace their export's newest "
+                        + "pending one, counted in its 'coalesced' attribute", file, pending.size() + 1);
+            }
+        }
+        String json = EventCodec.toJson(event);
+        int bytes = coalesced == 0 ? write('E', json) : write('F', coalesced + " " + json);
         channel.force(false);
-        pending.put(event.id(), new Pending(event, bytes));
+        pending.put(event.id(), new Pending(event, coalesced, bytes));
         pendingBytes += bytes;
+        full = pending.size() >= limit;
+        if (folded != null) {
+            compactIfMostlyDone();
+        }
+    }
+
+    /** The newest pending event of {@code export} that is not the oldest of all; null if none. */
+    private Pending newestFoldable(String export) {
+        String head = pending.firstEntry().getKey();
+        for (Pending p : pending.sequencedValues().reversed()) {
+            if (p.event().export().equals(export)) {
+                return p.event().id().equals(head) ? null : p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * How many earlier events of its export the pending event {@code id} stands for: 0 unless the
+     * outbox was full when it was appended; 0 too when it is no longer pending.
+     */
+    public synchronized long coalesced(String id) {
+        Pending p = pending.get(id);
+        return p == null ? 0 : p.coalesced();
+    }
+
+    /** Events folded into later ones since this outbox was opened. */
+    public synchronized long coalescedTotal() {
+        return coalescedTotal;
+    }
+
+    /** The most events pending before new ones are coalesced. */
+    public int limit() {
+        return limit;
     }
 
     /** The oldest event not yet delivered. */
@@ -101,7 +181,13 @@ public final class EventOutbox implements Closeable {
             return;
         }
         pendingBytes -= p.lineBytes();
+        full = pending.size() >= limit;
         write('D', id);
+        compactIfMostlyDone();
+    }
+
+    /** Compacts once the file is over its threshold and more than half of it is no longer pending. */
+    private void compactIfMostlyDone() throws IOException {
         if (size > compactBytes && size > 2 * pendingBytes) {
             compact();
         }
@@ -157,9 +243,8 @@ public final class EventOutbox implements Closeable {
         if (!pending.isEmpty()) {
             log.info("outbox {}: {} events pending delivery", file, pending.size());
         }
-        if (size > compactBytes && size > 2 * pendingBytes) {
-            compact();
-        }
+        full = pending.size() >= limit;
+        compactIfMostlyDone();
     }
 
     private boolean replay(byte[] content, int start, int end) {
@@ -177,10 +262,25 @@ public final class EventOutbox implements Closeable {
         switch (content[start + 9]) {
             case 'E' -> {
                 ThresholdEvent event = EventCodec.fromJson(payload);
-                pending.put(event.id(), new Pending(event, lineBytes));
+                pending.put(event.id(), new Pending(event, 0, lineBytes));
                 pendingBytes += lineBytes;
             }
-            case 'D' -> {
+            case 'F' -> {
+                int space = payload.indexOf(' ');
+                long coalesced;
+                try {
+                    coalesced = space < 1 ? -1 : Long.parseLong(payload.substring(0, space));
+                } catch (NumberFormatException e) {
+                    return false;
+                }
+                if (coalesced < 1) {
+                    return false;
+                }
+                ThresholdEvent event = EventCodec.fromJson(payload.substring(space + 1));
+                pending.put(event.id(), new Pending(event, coalesced, lineBytes));
+                pendingBytes += lineBytes;
+            }
+            case 'D', 'C' -> {
                 Pending p = pending.remove(payload);
                 if (p != null) {
                     pendingBytes -= p.lineBytes();
@@ -199,7 +299,8 @@ public final class EventOutbox implements Closeable {
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             for (Pending p : pending.values()) {
-                ByteBuffer buf = ByteBuffer.wrap(line('E', EventCodec.toJson(p.event())));
+                String json = EventCodec.toJson(p.event());
+                ByteBuffer buf = ByteBuffer.wrap(p.coalesced() == 0 ? line('E', json) : line('F', p.coalesced() + " " + json));
                 newSize += buf.remaining();
                 while (buf.hasRemaining()) {
                     out.write(buf);

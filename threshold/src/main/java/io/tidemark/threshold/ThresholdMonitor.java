@@ -21,14 +21,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Watches one export's usage against its thresholds and quota.
  *
- * <p>The write path ({@link #allocated}) raises the usage high-water mark and compares it with the
- * lowest armed threshold, one volatile read. Only a write that crosses it does more: it claims the
+ * <p>The write path ({@link #allocated}) counts the allocated bytes (one uncontended atomic add)
+ * and compares the usage it is told with the lowest armed threshold (one volatile read). The usage
+ * itself is not tracked here a second time: the device keeps its high-water mark anyway, and the
+ * monitor reads it when it needs it. Only a write that crosses the mark does more: it claims the
  * crossing with a compare-and-set (so concurrent writers hand over exactly one) and wakes this
  * export's event thread. That thread, under the monitor's lock, fires every armed threshold the
  * usage exceeds — disarming one-shot thresholds, stepping repeating ones — persists the state and
@@ -57,7 +60,8 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
     private final StateStore store;
     private final Clock clock;
 
-    private final AtomicLong usage;
+    /** The device's physical high-water mark; raised before the device reports an allocation. */
+    private final LongSupplier usage;
     private final AtomicLong allocatedBytes;
     private final AtomicLong lowestArmed = new AtomicLong(NOTHING_ARMED);
     /** Usage of the write that claimed the latest crossing, for amount-exceeded as QEMU reports it. */
@@ -76,11 +80,11 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
     private final Condition quotaChanged = quotaLock.newCondition();
     private final AtomicInteger pausedWriters = new AtomicInteger();
 
-    private ThresholdMonitor(String export, long virtualSize, long usage, long allocated, ExportState state,
+    private ThresholdMonitor(String export, long virtualSize, LongSupplier usage, long allocated, ExportState state,
             StateStore store, EventSink sink, Clock clock) {
         this.export = export;
         this.virtualSize = virtualSize;
-        this.usage = new AtomicLong(usage);
+        this.usage = usage;
         this.allocatedBytes = new AtomicLong(allocated);
         this.store = store;
         this.sink = sink;
@@ -103,15 +107,21 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
     }
 
     /**
-     * Starts watching an export whose usage is {@code usage} now, with the state it had before a
-     * restart. Armed thresholds that the usage already exceeds fire at once.
+     * Starts watching an export with the state it had before a restart. Armed thresholds that the
+     * usage already exceeds fire at once.
+     *
+     * @param usage     the device's physical high-water mark ({@code BlockDevice::usage}): must
+     *                  not block, and must already show an allocation when the device reports it to
+     *                  {@link #allocated} (a crossing is then seen either by the writer or by the
+     *                  event thread's re-check)
+     * @param allocated the bytes allocated at start
      */
-    public static ThresholdMonitor start(String export, long virtualSize, long usage, long allocated,
+    public static ThresholdMonitor start(String export, long virtualSize, LongSupplier usage, long allocated,
             ExportState state, StateStore store, EventSink sink) {
         return start(export, virtualSize, usage, allocated, state, store, sink, Clock.systemUTC());
     }
 
-    static ThresholdMonitor start(String export, long virtualSize, long usage, long allocated,
+    static ThresholdMonitor start(String export, long virtualSize, LongSupplier usage, long allocated,
             ExportState state, StateStore store, EventSink sink, Clock clock) {
         ThresholdMonitor monitor =
                 new ThresholdMonitor(export, virtualSize, usage, allocated, state, store, sink, clock);
@@ -124,7 +134,6 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
     @Override
     public void allocated(long offset, long length, long newUsage) {
         allocatedBytes.getAndAdd(length);
-        raiseUsage(newUsage);
         long lowest = lowestArmed.get();
         if (newUsage > lowest && lowestArmed.compareAndSet(lowest, NOTHING_ARMED)) {
             crossingUsage.accumulateAndGet(newUsage, Math::max);
@@ -142,13 +151,6 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
             throw new NoSpaceException(overQuota(newUsage, q));
         }
         awaitQuotaRaise(newUsage);
-    }
-
-    private void raiseUsage(long newUsage) {
-        long current = usage.get();
-        while (newUsage > current && !usage.compareAndSet(current, newUsage)) {
-            current = usage.get();
-        }
     }
 
     private void awaitQuotaRaise(long newUsage) throws NoSpaceException, InterruptedIOException {
@@ -275,9 +277,9 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
         return virtualSize;
     }
 
-    /** The physical high-water mark as last reported by the allocation layer. */
+    /** The device's physical high-water mark now. */
     public long usage() {
-        return usage.get();
+        return usage.getAsLong();
     }
 
     /** Bytes the allocation layer reported allocated (at start plus every extent since). */
@@ -322,7 +324,7 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
             List<ThresholdEvent> events = new ArrayList<>();
             synchronized (lock) {
                 long crossing = crossingUsage.getAndSet(NO_CROSSING);
-                long current = usage.get();
+                long current = usage.getAsLong();
                 Instant now = clock.instant();
                 for (Threshold t : thresholds.values()) {
                     long observed = crossing > t.offset ? crossing : current;
@@ -339,7 +341,7 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
                 publish(event);
             }
             // A writer that read "nothing armed" while we were evaluating did not claim a crossing.
-        } while (usage.get() > lowestArmed.get());
+        } while (usage.getAsLong() > lowestArmed.get());
     }
 
     private ThresholdEvent fire(Threshold t, long observed, Instant now) {

@@ -61,8 +61,15 @@ public final class WebhookSink implements EventSink, Closeable {
             Objects.requireNonNull(requestTimeout, "requestTimeout");
         }
 
+        public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
         public static Config of(URI url, String secret) {
-            return new Config(url, secret, Backoff.DEFAULT, Duration.ofMinutes(10), Duration.ofSeconds(10));
+            return new Config(url, secret, Backoff.DEFAULT, Duration.ofMinutes(10), DEFAULT_REQUEST_TIMEOUT);
+        }
+
+        /** This configuration with other retry delays and another time limit per attempt. */
+        public Config withRetries(Backoff newBackoff, Duration newRequestTimeout) {
+            return new Config(url, secret, newBackoff, maxRetryAfter, newRequestTimeout);
         }
     }
 
@@ -132,6 +139,11 @@ public final class WebhookSink implements EventSink, Closeable {
 
     public int pending() {
         return outbox.pending();
+    }
+
+    /** Events a full outbox folded into later ones of their export since start. */
+    public long coalesced() {
+        return outbox.coalescedTotal();
     }
 
     /** True after the receiver answered 410 Gone. */
@@ -211,7 +223,7 @@ public final class WebhookSink implements EventSink, Closeable {
     }
 
     private Outcome attempt(ThresholdEvent event) {
-        byte[] body = CloudEventEncoder.encode(event);
+        byte[] body = CloudEventEncoder.encode(event, outbox.coalesced(event.id()));
         long timestamp = clock.instant().getEpochSecond();
         HttpRequest.Builder request = HttpRequest.newBuilder(config.url())
                 .timeout(config.requestTimeout())

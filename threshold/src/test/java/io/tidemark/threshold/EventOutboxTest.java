@@ -89,4 +89,53 @@ class EventOutboxTest {
         }
         assertThat(Files.list(dir).map(p -> p.getFileName().toString()).toList()).isEqualTo(List.of("outbox.log"));
     }
+
+    @Test
+    void aFullOutboxFoldsEachExportsNewEventsIntoItsNewestPendingOneAndCountsThem() throws Exception {
+        int limit = 4;
+        long compactAt = 2 * 1024;
+        try (EventOutbox outbox = EventOutbox.open(dir, compactAt, limit)) {
+            outbox.append(event("a", 1));
+            outbox.append(event("b", 1));
+            outbox.append(event("a", 2));
+            outbox.append(event("b", 2));
+            for (int i = 3; i <= 200; i++) { // the receiver is away: 396 more events
+                outbox.append(event("a", i));
+                outbox.append(event("b", i));
+                assertThat(outbox.pending()).isLessThanOrEqualTo(limit);
+                assertThat(outbox.fileSize()).isLessThanOrEqualTo(compactAt + 1024);
+            }
+            outbox.append(event("c", 1)); // an export with nothing pending still gets its event in
+            assertThat(outbox.pendingEvents()).extracting(e -> e.export() + e.sequence())
+                    .containsExactly("a1", "b1", "a200", "b200", "c1");
+            // a200 stands for a2..a199, so a receiver sees a1, then a200 with 198 folded: the gap explained.
+            assertThat(outbox.coalesced("id-a-200")).isEqualTo(198);
+            assertThat(outbox.coalesced("id-b-200")).isEqualTo(198);
+            assertThat(outbox.coalesced("id-a-1")).isZero();
+            assertThat(outbox.coalesced("id-c-1")).isZero();
+            assertThat(outbox.coalescedTotal()).isEqualTo(2 * 198);
+        }
+        try (EventOutbox outbox = EventOutbox.open(dir, compactAt, limit)) {
+            assertThat(outbox.pendingEvents()).extracting(e -> e.export() + e.sequence())
+                    .containsExactly("a1", "b1", "a200", "b200", "c1");
+            assertThat(outbox.coalesced("id-a-200")).isEqualTo(198);
+            outbox.markDelivered("id-a-1");
+            outbox.markDelivered("id-b-1");
+            outbox.append(event("a", 201)); // below the limit again: queued as it is
+            assertThat(outbox.pendingEvents()).extracting(e -> e.export() + e.sequence())
+                    .containsExactly("a200", "b200", "c1", "a201");
+            assertThat(outbox.coalesced("id-a-201")).isZero();
+        }
+    }
+
+    @Test
+    void theOldestPendingEventIsNeverFoldedSinceItMayBeOnItsWayToTheReceiver() throws Exception {
+        try (EventOutbox outbox = EventOutbox.open(dir, EventOutbox.DEFAULT_COMPACT_BYTES, 1)) {
+            outbox.append(event("a", 1));
+            outbox.append(event("a", 2));
+            outbox.append(event("a", 3));
+            assertThat(outbox.pendingEvents()).extracting(ThresholdEvent::sequence).containsExactly(1L, 3L);
+            assertThat(outbox.coalesced("id-a-3")).isEqualTo(1);
+        }
+    }
 }

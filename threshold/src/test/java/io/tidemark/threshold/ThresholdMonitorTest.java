@@ -41,10 +41,20 @@ class ThresholdMonitorTest {
         return monitor(usage, ExportState.EMPTY, ThresholdMonitor.StateStore.NONE);
     }
 
+    /** The device's high-water mark, as the monitor reads it. */
+    private final AtomicLong deviceUsage = new AtomicLong();
+
     private ThresholdMonitor monitor(long usage, ExportState state, ThresholdMonitor.StateStore store) {
-        ThresholdMonitor m = ThresholdMonitor.start("disk", SIZE, usage, usage, state, store, sink);
+        deviceUsage.set(usage);
+        ThresholdMonitor m = ThresholdMonitor.start("disk", SIZE, deviceUsage::get, usage, state, store, sink);
         monitors.add(m);
         return m;
+    }
+
+    /** What a device does: raises its mark, then reports the allocation. */
+    private void allocate(ThresholdMonitor m, long offset, long length, long newUsage) {
+        deviceUsage.accumulateAndGet(newUsage, Math::max);
+        m.allocated(offset, length, newUsage);
     }
 
     private static ThresholdSetting setting(String name, String value) {
@@ -60,10 +70,10 @@ class ThresholdMonitorTest {
     void oneShotFiresOnceWhenUsageExceedsItThenStaysClearedUntilRearmed() throws Exception {
         ThresholdMonitor m = monitor(0);
         m.arm(setting("default", "1000"));
-        m.allocated(0, 1000, 1000);
+        allocate(m, 0, 1000, 1000);
         assertNoEvent(m); // reaching the mark is not exceeding it (QEMU: end > threshold)
 
-        m.allocated(1000, 500, 1500);
+        allocate(m, 1000, 500, 1500);
         ThresholdEvent e = sink.next();
         assertThat(e.export()).isEqualTo("disk");
         assertThat(e.threshold()).isEqualTo("default");
@@ -75,7 +85,7 @@ class ThresholdMonitorTest {
         assertThat(e.quota()).isZero();
         assertThat(e.sequence()).isEqualTo(1);
 
-        m.allocated(1500, 500, 2000);
+        allocate(m, 1500, 500, 2000);
         assertNoEvent(m);
         assertThat(m.thresholds()).singleElement().satisfies(t -> {
             assertThat(t.state()).isEqualTo("cleared");
@@ -83,7 +93,7 @@ class ThresholdMonitorTest {
         });
 
         m.arm(setting("default", "3000"));
-        m.allocated(2000, 2000, 4000);
+        allocate(m, 2000, 2000, 4000);
         ThresholdEvent again = sink.next();
         assertThat(again.writeThreshold()).isEqualTo(3000);
         assertThat(again.sequence()).isEqualTo(2);
@@ -94,12 +104,12 @@ class ThresholdMonitorTest {
     void repeatModeRearmsAboveTheUsageInSteps() throws Exception {
         ThresholdMonitor m = monitor(0);
         m.arm(new ThresholdSetting("step", ThresholdValue.parse("1000"), 500));
-        m.allocated(0, 1200, 1200);
+        allocate(m, 0, 1200, 1200);
         assertThat(sink.next().writeThreshold()).isEqualTo(1000);
         assertThat(m.thresholds().getFirst().offset()).isEqualTo(1500);
         assertThat(m.thresholds().getFirst().armed()).isTrue();
 
-        m.allocated(1200, 1400, 2600); // jumps over 1500, 2000 and 2500: one event, next mark 3000
+        allocate(m, 1200, 1400, 2600); // jumps over 1500, 2000 and 2500: one event, next mark 3000
         ThresholdEvent e = sink.next();
         assertThat(e.writeThreshold()).isEqualTo(1500);
         assertThat(e.amountExceeded()).isEqualTo(1100);
@@ -112,13 +122,13 @@ class ThresholdMonitorTest {
         ThresholdMonitor m = monitor(0);
         m.arm(setting("warn", "50%"));
         m.arm(setting("crit", "90%"));
-        m.allocated(0, SIZE * 6 / 10, SIZE * 6 / 10);
+        allocate(m, 0, SIZE * 6 / 10, SIZE * 6 / 10);
         ThresholdEvent warn = sink.next();
         assertThat(warn.threshold()).isEqualTo("warn");
         assertThat(warn.writeThreshold()).isEqualTo(SIZE / 2);
         assertNoEvent(m);
 
-        m.allocated(0, SIZE, SIZE);
+        allocate(m, 0, SIZE, SIZE);
         ThresholdEvent crit = sink.next();
         assertThat(crit.threshold()).isEqualTo("crit");
         assertThat(crit.sequence()).isEqualTo(warn.sequence() + 1);
@@ -143,7 +153,7 @@ class ThresholdMonitorTest {
         assertThat(m.arm(setting("a", "0"))).isEmpty();
         assertThat(m.clear("b")).isTrue();
         assertThat(m.clear("b")).isFalse();
-        m.allocated(0, 5000, 5000);
+        allocate(m, 0, 5000, 5000);
         assertNoEvent(m);
         assertThat(m.thresholds()).isEmpty();
     }
@@ -156,9 +166,9 @@ class ThresholdMonitorTest {
         assertThat(m.thresholds().getFirst().offset()).isEqualTo(1000);
         m.setQuota(new Quota(4000, QuotaPolicy.ENOSPC));
         assertThat(m.thresholds().getFirst().offset()).isEqualTo(2000);
-        m.allocated(0, 1500, 1500);
+        allocate(m, 0, 1500, 1500);
         assertNoEvent(m);
-        m.allocated(1500, 1000, 2500);
+        allocate(m, 1500, 1000, 2500);
         ThresholdEvent e = sink.next();
         assertThat(e.writeThreshold()).isEqualTo(2000);
         assertThat(e.quota()).isEqualTo(4000);
@@ -174,7 +184,7 @@ class ThresholdMonitorTest {
         int extentsPerWriter = 2000;
         long extent = 64;
         long finalUsage = writers * extentsPerWriter * extent;
-        AtomicLong highWater = new AtomicLong();
+        AtomicLong highWater = deviceUsage;
         Map<String, Long> armed = new HashMap<>();
         for (int i = 1; i <= 20; i++) {
             m.arm(setting("fixed" + i, Long.toString(i * finalUsage / 21)));
@@ -230,7 +240,7 @@ class ThresholdMonitorTest {
         first.arm(setting("high", "8000"));
         first.arm(new ThresholdSetting("step", ThresholdValue.parse("2000"), 2000));
         first.setQuota(new Quota(100_000, QuotaPolicy.PAUSE, Duration.ofSeconds(5)));
-        first.allocated(0, 3000, 3000);
+        allocate(first, 0, 3000, 3000);
         List<String> fired = List.of(sink.next().threshold(), sink.next().threshold());
         assertThat(fired).containsExactlyInAnyOrder("low", "step");
         first.close();

@@ -44,9 +44,13 @@ class WebhookSinkTest {
     }
 
     private WebhookSink sink(URI url, String secret) throws Exception {
+        return sink(url, secret, EventOutbox.DEFAULT_LIMIT);
+    }
+
+    private WebhookSink sink(URI url, String secret, int outboxLimit) throws Exception {
         WebhookSink sink = new WebhookSink(
                 new WebhookSink.Config(url, secret, FAST, Duration.ofSeconds(5), Duration.ofSeconds(5)),
-                EventOutbox.open(dir.resolve("outbox")));
+                EventOutbox.open(dir.resolve("outbox"), EventOutbox.DEFAULT_COMPACT_BYTES, outboxLimit));
         open.add(sink);
         return sink;
     }
@@ -223,5 +227,30 @@ class WebhookSinkTest {
         List<Long> expected = java.util.stream.LongStream.rangeClosed(1, perExport).boxed().toList();
         assertThat(a).containsExactlyElementsOf(expected);
         assertThat(b).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void anEventAFullOutboxFoldedOthersIntoSaysHowManyInItsCoalescedAttribute() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        WebhookSink sink = sink(URI.create("http://127.0.0.1:" + port + "/hook"), null, 2);
+        for (int i = 1; i <= 5; i++) { // a1 stays the oldest; a3, a4, a5 each replace the newest
+            sink.accept(event("a", i));
+        }
+        assertThat(sink.pending()).isEqualTo(2);
+        assertThat(sink.coalesced()).isEqualTo(3);
+        WebhookReceiver receiver = receiver(port);
+        List<WebhookReceiver.Request> requests = receiver.awaitRequests(2);
+        JsonNode first = JSON.readTree(requests.get(0).body());
+        JsonNode second = JSON.readTree(requests.get(1).body());
+        assertThat(first.path("sequence").asText()).isEqualTo("1");
+        assertThat(first.has("coalesced")).isFalse();
+        assertThat(second.path("sequence").asText()).isEqualTo("5");
+        assertThat(second.path("coalesced").asLong()).isEqualTo(3); // a2, a3, a4: the gap 1 -> 5
+        assertThat(second.path("data").path("usage").asLong()).isEqualTo(510);
+        awaitDelivered(sink, 2);
+        assertThat(sink.pending()).isZero();
     }
 }

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 final class ServerProcess implements AutoCloseable {
 
     private static final long START_TIMEOUT_SECONDS = 60;
-    /** Room for the flood test's connections at their per-connection limits (see FloodIT). */
-    private static final String MAX_DIRECT_MEMORY = "1g";
+    /** Room for FloodIT's --max-bytes-in-flight (384 MiB) and what arrives before it takes hold. */
+    private static final String MAX_DIRECT_MEMORY = "768m";
 
     private final Process process;
     private final String uri;

@@ -167,6 +167,13 @@ class TlsIT {
             assertThat(nbdinfo(tls, "local")).as("from an allowed network, over TLS").isZero();
             assertThat(nbdinfo(plain, "remote")).as("from another network").isNotZero();
             assertThat(nbdinfo(tls, "remote")).as("from another network, not the named certificate").isNotZero();
+            assertThat(ExternalCommand.run("nbdinfo", "--list", String.format(plain, "")).output())
+                    .as("NBD_OPT_LIST in the clear from 127.0.0.1").contains("export=\"local\"")
+                    .doesNotContain("export=\"mine\"").doesNotContain("export=\"theirs\"")
+                    .doesNotContain("export=\"remote\"");
+            assertThat(ExternalCommand.run("nbdinfo", "--list", String.format(tls, "")).output())
+                    .as("NBD_OPT_LIST over TLS with a certificate").contains("export=\"mine\"").contains("export=\"local\"")
+                    .doesNotContain("export=\"theirs\"").doesNotContain("export=\"remote\"");
 
             try (PlainOptionClient client = new PlainOptionClient(server.port())) {
                 client.send(OPT_INFO, infoData("remote"));

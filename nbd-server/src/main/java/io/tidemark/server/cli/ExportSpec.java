@@ -48,6 +48,11 @@ public record ExportSpec(String name, Path path, boolean readOnly, Optional<Thre
         return new ExportSpec(name, Path.of(parts[0]), readOnly, threshold, quota);
     }
 
+    /** The same export, served from {@code resolved}. */
+    ExportSpec withPath(Path resolved) {
+        return new ExportSpec(name, resolved, readOnly, threshold, quota);
+    }
+
     private static String requireValue(String name, String key, String value) {
         if (value == null || value.isEmpty()) {
             throw new IllegalArgumentException("export '" + name + "': " + key + " needs a value, e.g. " + key + "=10G");

@@ -30,14 +30,8 @@ public final class QuotaCommand implements Runnable {
             + " more fails with ENOSPC (--policy enospc) or waits until the quota is raised (--policy pause);"
             + " raising it releases waiting writes at once.")
     static final class Set implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
         @Mixin
-        ControlOptions control;
-
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
+        ExportTarget target;
 
         @Parameters(index = "1", paramLabel = "SIZE", description = "e.g. 10G; 0 removes the quota.")
         String size;
@@ -59,9 +53,9 @@ public final class QuotaCommand implements Runnable {
             if (pauseTimeout != null) {
                 body.put("pause-timeout-seconds", pauseTimeout);
             }
-            JsonNode exported = control.client().put("/exports/" + ControlClient.segment(export) + "/quota", body);
+            JsonNode exported = target.client().put("/exports/" + ControlClient.segment(target.export) + "/quota", body);
             JsonNode quota = exported.path("quota");
-            spec.commandLine().getOut().println("export " + export + ": " + (quota.isObject()
+            target.out().println("export " + target.export + ": " + (quota.isObject()
                     ? "quota " + ByteSize.format(quota.path("bytes").asLong()) + " (" + quota.path("bytes").asLong()
                             + " bytes), policy " + quota.path("policy").asText()
                     : "no quota") + ", usage " + exported.path("usage").asLong() + " bytes");

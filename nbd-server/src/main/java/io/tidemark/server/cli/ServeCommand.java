@@ -1,5 +1,6 @@
 package io.tidemark.server.cli;
 
+import io.tidemark.image.ByteSize;
 import io.tidemark.server.control.ControlServer;
 import io.tidemark.server.control.ThresholdServices;
 import io.tidemark.server.nbd.AdmissionLimits;
@@ -44,6 +45,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "an image to serve; repeat for several exports")
     List<ExportSpec> exports;
 
+    @Option(names = "--image-dir", paramLabel = "DIR", description = {
+        "Serve only images inside DIR: relative export paths are taken inside it, and a path",
+        "leading elsewhere (.., an absolute path, a symbolic link) is refused"})
+    Path imageDir;
+
     @CommandLine.Mixin
     ThresholdOptions thresholds;
 
@@ -77,6 +83,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "close a connection silent for this long (default 0: never)")
     long idleTimeoutSeconds = AdmissionLimits.DEFAULT_IDLE_TIMEOUT.toSeconds();
 
+    @Option(names = "--max-bytes-in-flight", paramLabel = "SIZE", description = {
+        "WRITE payloads and READ replies all connections together may hold; beyond it sockets",
+        "are not read until replies leave (default: half the JVM's direct memory, now ${DEFAULT-VALUE})"})
+    String maxBytesInFlight = ByteSize.format(AdmissionLimits.DEFAULT_MAX_BYTES_IN_FLIGHT);
+
     @Override
     public Integer call() throws Exception {
         List<ListenAddress> inherited = new ArrayList<>(SystemdSockets.inherited());
@@ -84,8 +95,9 @@ final class ServeCommand implements Callable<Integer> {
                 : listenAddresses(listen, unix);
         ClientPolicy policy = new ClientPolicy(TlsSettings.fromPem(TlsMode.parse(tls), tlsCert, tlsKey, tlsCa),
                 ExportAccess.parse(allow), new AdmissionLimits(maxConnections, maxConnectionsPerExport,
-                        Duration.ofSeconds(idleTimeoutSeconds)));
-        Serving serving = startMonitored(exports, addresses, policy, thresholds, spec.commandLine().getOut())
+                        Duration.ofSeconds(idleTimeoutSeconds), ByteSize.parse(maxBytesInFlight)));
+        List<ExportSpec> served = imageDir == null ? exports : ImageDirectory.of(imageDir).confine(exports);
+        Serving serving = startMonitored(served, addresses, policy, thresholds, spec.commandLine().getOut())
                 .stopOnSignal();
         serving.server().awaitClosed();
         return 0;
@@ -102,7 +114,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             MonitoredExports monitored = MonitoredExports.open(exports, services);
             server = NbdServer.start(monitored.registry(), addresses, ConnectionLimits.DEFAULT,
-                    NbdServer.defaultDiskThreads(), policy);
+                    NbdServer.defaultRunnersPerExport(), policy);
             monitored.servedBy(server);
             ControlServer control = thresholds.startControl(services, monitored);
             printAddresses(out, server);

@@ -38,14 +38,8 @@ public final class ThresholdCommand implements Runnable {
             + " --repeat it re-arms itself SIZE above the mark it fired at. A usage already beyond VALUE fires at"
             + " once. VALUE 0 disarms.")
     static final class Set implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
         @Mixin
-        ControlOptions control;
-
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
+        ExportTarget target;
 
         @Parameters(index = "1", paramLabel = "VALUE",
                 description = "Usage in bytes (512, 64K, 10G) or a percentage (80%%) of the quota, else of the size.")
@@ -65,13 +59,13 @@ public final class ThresholdCommand implements Runnable {
             if (repeat != null) {
                 body.put("repeat", ByteSize.parse(repeat));
             }
-            JsonNode list = control.client().put(thresholdsPath(export) + "/" + ControlClient.segment(name), body);
-            PrintWriter out = spec.commandLine().getOut();
+            JsonNode list = target.client().put(thresholdsPath(target.export) + "/" + ControlClient.segment(name), body);
+            PrintWriter out = target.out();
             JsonNode mine = find(list, name);
             if (mine == null) {
-                out.println("export " + export + ": threshold '" + name + "' disarmed");
+                out.println("export " + target.export + ": threshold '" + name + "' disarmed");
             } else {
-                out.println("export " + export + ": threshold '" + name + "' " + describe(mine));
+                out.println("export " + target.export + ": threshold '" + name + "' " + describe(mine));
             }
             return 0;
         }
@@ -79,26 +73,20 @@ public final class ThresholdCommand implements Runnable {
 
     @Command(name = "show", description = "Show an export's thresholds.")
     static final class Show implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
         @Mixin
-        ControlOptions control;
-
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
+        ExportTarget target;
 
         @Option(names = "--json", description = "Print the JSON the control API returns.")
         boolean json;
 
         @Override
         public Integer call() throws IOException {
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = target.out();
             if (json) {
-                out.println(control.client().get(thresholdsPath(export)).toPrettyString());
+                out.println(target.client().get(thresholdsPath(target.export)).toPrettyString());
                 return 0;
             }
-            JsonNode exported = control.client().get("/exports/" + ControlClient.segment(export));
+            JsonNode exported = target.client().get("/exports/" + ControlClient.segment(target.export));
             out.println(summary(exported));
             JsonNode list = exported.path("thresholds");
             if (list.isEmpty()) {
@@ -129,23 +117,17 @@ public final class ThresholdCommand implements Runnable {
 
     @Command(name = "clear", description = "Disarm and remove a threshold (all of the export's without --name).")
     static final class Clear implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
         @Mixin
-        ControlOptions control;
-
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
+        ExportTarget target;
 
         @Option(names = "--name", paramLabel = "N", description = "Only this threshold.")
         String name;
 
         @Override
         public Integer call() throws IOException {
-            String path = thresholdsPath(export) + (name == null ? "" : "/" + ControlClient.segment(name));
-            control.client().delete(path);
-            spec.commandLine().getOut().println("export " + export + ": "
+            String path = thresholdsPath(target.export) + (name == null ? "" : "/" + ControlClient.segment(name));
+            target.client().delete(path);
+            target.out().println("export " + target.export + ": "
                     + (name == null ? "all thresholds cleared" : "threshold '" + name + "' cleared"));
             return 0;
         }

@@ -3,12 +3,15 @@ package io.tidemark.server.cli;
 import io.tidemark.server.control.ControlServer;
 import io.tidemark.server.control.ThresholdServices;
 import io.tidemark.server.nbd.ListenAddress;
+import io.tidemark.threshold.Backoff;
+import io.tidemark.threshold.EventOutbox;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
@@ -44,6 +47,20 @@ final class ThresholdOptions {
             description = "Keep thresholds, quotas and undelivered webhook events here across restarts.")
     Path stateDir;
 
+    @Option(names = "--webhook-retry-ms", paramLabel = "FIRST,MAX", description = {
+        "Delay before the first webhook retry and the most it doubles to, in milliseconds",
+        "(default 500,60000; each delay is drawn from the upper half)."})
+    String webhookRetryMs;
+
+    @Option(names = "--webhook-timeout-ms", paramLabel = "MS",
+            description = "Time limit of one webhook attempt, in milliseconds (default 10000).")
+    Long webhookTimeoutMs;
+
+    @Option(names = "--outbox-limit", paramLabel = "EVENTS", description = {
+        "Undelivered webhook events kept before new ones replace their export's newest pending one",
+        "and count it in a 'coalesced' attribute (default " + EventOutbox.DEFAULT_LIMIT + ")."})
+    Integer outboxLimit;
+
     /** The demo's settings: events to stdout, state next to the demo image, the default control address. */
     static ThresholdOptions forDemo(Path stateDir, String control) {
         ThresholdOptions options = new ThresholdOptions();
@@ -54,7 +71,41 @@ final class ThresholdOptions {
     }
 
     ThresholdServices startServices() throws IOException {
-        return ThresholdServices.start(new ThresholdServices.Options(stateDir, webhook, webhookSecret, eventLog));
+        return ThresholdServices.start(new ThresholdServices.Options(stateDir, webhook, webhookSecret, eventLog,
+                delivery()));
+    }
+
+    private ThresholdServices.Delivery delivery() {
+        ThresholdServices.Delivery defaults = ThresholdServices.Delivery.DEFAULT;
+        Backoff backoff = defaults.backoff();
+        if (webhookRetryMs != null) {
+            backoff = parseBackoff(webhookRetryMs);
+        }
+        if (webhookTimeoutMs != null && webhookTimeoutMs <= 0) {
+            throw new IllegalArgumentException("--webhook-timeout-ms must be positive, got " + webhookTimeoutMs);
+        }
+        if (outboxLimit != null && outboxLimit < 1) {
+            throw new IllegalArgumentException("--outbox-limit must be at least 1 event, got " + outboxLimit);
+        }
+        return new ThresholdServices.Delivery(backoff,
+                webhookTimeoutMs == null ? defaults.requestTimeout() : Duration.ofMillis(webhookTimeoutMs),
+                outboxLimit == null ? defaults.outboxLimit() : outboxLimit);
+    }
+
+    private static Backoff parseBackoff(String value) {
+        String[] parts = value.split(",", -1);
+        try {
+            if (parts.length == 2) {
+                return new Backoff(Duration.ofMillis(Long.parseLong(parts[0].strip())),
+                        Duration.ofMillis(Long.parseLong(parts[1].strip())));
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the whole value
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--webhook-retry-ms " + value + ": " + e.getMessage());
+        }
+        throw new IllegalArgumentException("--webhook-retry-ms takes FIRST,MAX in milliseconds (e.g. 500,60000), got '"
+                + value + "'");
     }
 
     /**

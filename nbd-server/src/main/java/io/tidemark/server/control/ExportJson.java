@@ -22,8 +22,8 @@ final class ExportJson {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("name", e.name());
         node.put("size", e.device().size());
-        // The monitor's high-water mark, not device.usage(): a writer paused at the quota holds the
-        // image's allocator, and the API must answer exactly then.
+        // Through the monitor, which reads the device's mark without its locks: a writer paused at
+        // the quota holds the image's allocator, and the API must answer exactly then.
         node.put("usage", m.usage());
         node.put("allocated", m.allocatedBytes());
         node.set("quota", quota(m.quota()));

@@ -1,6 +1,7 @@
 package io.tidemark.server.control;
 
 import io.tidemark.image.BlockDevice;
+import io.tidemark.threshold.Backoff;
 import io.tidemark.threshold.EventFanout;
 import io.tidemark.threshold.EventOutbox;
 import io.tidemark.threshold.EventSink;
@@ -19,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -39,8 +41,23 @@ public final class ThresholdServices implements AutoCloseable {
      * @param webhook       where events are posted, or null
      * @param webhookSecret {@code whsec_<base64>} or a raw string; null sends unsigned
      * @param eventLog      a file for one JSON line per event, {@code -} for standard output, or null
+     * @param delivery      how the webhook retries and how many events its outbox holds
      */
-    public record Options(Path stateDir, URI webhook, String webhookSecret, String eventLog) {
+    public record Options(Path stateDir, URI webhook, String webhookSecret, String eventLog, Delivery delivery) {
+
+        public Options(Path stateDir, URI webhook, String webhookSecret, String eventLog) {
+            this(stateDir, webhook, webhookSecret, eventLog, Delivery.DEFAULT);
+        }
+    }
+
+    /**
+     * @param backoff        delays between failed webhook attempts
+     * @param requestTimeout how long one webhook attempt may take
+     * @param outboxLimit    pending events beyond which the outbox coalesces per export
+     */
+    public record Delivery(Backoff backoff, Duration requestTimeout, int outboxLimit) {
+        public static final Delivery DEFAULT =
+                new Delivery(Backoff.DEFAULT, WebhookSink.Config.DEFAULT_REQUEST_TIMEOUT, EventOutbox.DEFAULT_LIMIT);
     }
 
     private final StateDirectory state;
@@ -84,10 +101,14 @@ public final class ThresholdServices implements AutoCloseable {
                 log.warn("no --state-dir: undelivered webhook events are kept in {} and lost if the server restarts",
                         outboxDir);
             }
-            webhook = new WebhookSink(WebhookSink.Config.of(options.webhook(), options.webhookSecret()),
-                    EventOutbox.open(outboxDir));
-            log.info("webhook {}{}, {} events pending", options.webhook(),
-                    options.webhookSecret() == null ? " (unsigned)" : " (signed)", webhook.pending());
+            Delivery delivery = options.delivery();
+            WebhookSink.Config config = WebhookSink.Config.of(options.webhook(), options.webhookSecret())
+                    .withRetries(delivery.backoff(), delivery.requestTimeout());
+            webhook = new WebhookSink(config,
+                    EventOutbox.open(outboxDir, EventOutbox.DEFAULT_COMPACT_BYTES, delivery.outboxLimit()));
+            log.info("webhook {}{}, {} events pending (outbox limit {})", options.webhook(),
+                    options.webhookSecret() == null ? " (unsigned)" : " (signed)", webhook.pending(),
+                    delivery.outboxLimit());
         }
         return new ThresholdServices(state, webhook, eventLog);
     }
@@ -109,8 +130,7 @@ public final class ThresholdServices implements AutoCloseable {
         }
         Quota effectiveQuota = saved.quota() != null ? saved.quota() : quota;
         ExportState initial = new ExportState(thresholds, effectiveQuota, saved.nextSequence());
-        long usage = device.usage();
-        ThresholdMonitor monitor = ThresholdMonitor.start(export, device.size(), usage, usage, initial,
+        ThresholdMonitor monitor = ThresholdMonitor.start(export, device.size(), device::usage, device.usage(), initial,
                 state == null ? ThresholdMonitor.StateStore.NONE : state.storeFor(export), fanout);
         synchronized (monitors) {
             monitors.add(monitor);

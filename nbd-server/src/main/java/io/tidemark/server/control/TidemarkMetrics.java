@@ -94,6 +94,8 @@ public final class TidemarkMetrics {
                     .description("events the webhook receiver acknowledged").register(registry);
             FunctionCounter.builder("tidemark.events.retried", webhook, WebhookSink::retried)
                     .description("failed webhook attempts that were retried").register(registry);
+            FunctionCounter.builder("tidemark.events.coalesced", webhook, WebhookSink::coalesced)
+                    .description("events a full outbox folded into a later event of their export").register(registry);
             Gauge.builder("tidemark.events.pending", webhook, WebhookSink::pending)
                     .description("events in the outbox awaiting delivery").strongReference(true).register(registry);
             Gauge.builder("tidemark.webhook.disabled", webhook, w -> w.disabled() ? 1 : 0)

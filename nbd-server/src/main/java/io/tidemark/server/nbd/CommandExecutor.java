@@ -59,9 +59,17 @@ final class CommandExecutor {
     /** The reply that reports {@code error}: structured when negotiated (it carries the message). */
     Reply error(Request r, int error, String message) {
         if (session.structuredReplies()) {
-            return new Reply.Structured(r.cookie(), List.of(new Reply.Error(error, message)));
+            return chunked(r, List.of(new Reply.Error(error, message)));
         }
         return new Reply.Simple(r.cookie(), error, null);
+    }
+
+    /** A reply of chunks, under structured headers or, when negotiated, extended ones. */
+    private Reply chunked(Request r, List<Reply.Chunk> chunks) {
+        if (session.extendedHeaders()) {
+            return new Reply.Extended(r.cookie(), r.offset(), chunks);
+        }
+        return new Reply.Structured(r.cookie(), chunks);
     }
 
     private Reply simpleRead(Request r) throws IOException {
@@ -74,11 +82,10 @@ final class CommandExecutor {
      */
     private Reply structuredRead(Request r) throws IOException {
         if (r.length() == 0) {
-            return new Reply.Structured(r.cookie(), List.of(new Reply.None()));
+            return chunked(r, List.of(new Reply.None()));
         }
         if (r.hasFlag(CommandFlags.DF) || !device.capabilities().extents() || r.length() < SPARSE_READ_MINIMUM) {
-            return new Reply.Structured(r.cookie(), List.of(new Reply.OffsetData(r.offset(), readData(r.offset(),
-                    (int) r.length()))));
+            return chunked(r, List.of(new Reply.OffsetData(r.offset(), readData(r.offset(), (int) r.length()))));
         }
         List<Run> runs = runs(r.offset(), r.length(), Integer.MAX_VALUE, CommandExecutor::zeroKey);
         List<Reply.Chunk> chunks = new ArrayList<>(runs.size());
@@ -95,7 +102,7 @@ final class CommandExecutor {
             });
             throw e;
         }
-        return new Reply.Structured(r.cookie(), chunks);
+        return chunked(r, chunks);
     }
 
     private ByteBuf readData(long offset, int length) throws IOException {
@@ -168,13 +175,12 @@ final class CommandExecutor {
         List<Reply.StatusDescriptor> descriptors = new ArrayList<>();
         if (device.capabilities().extents()) {
             for (Run run : runs(r.offset(), r.length(), limit, CommandExecutor::allocationFlags)) {
-                descriptors.add(new Reply.StatusDescriptor((int) run.length(), run.key()));
+                descriptors.add(new Reply.StatusDescriptor(run.length(), run.key()));
             }
         } else {
-            descriptors.add(new Reply.StatusDescriptor((int) r.length(), 0));
+            descriptors.add(new Reply.StatusDescriptor(r.length(), 0));
         }
-        return new Reply.Structured(r.cookie(), List.of(new Reply.BlockStatus(session.blockStatusContextId(),
-                descriptors)));
+        return chunked(r, List.of(new Reply.BlockStatus(session.blockStatusContextId(), descriptors)));
     }
 
     private static int allocationFlags(ExtentType type) {
@@ -230,7 +236,11 @@ final class CommandExecutor {
         return runs;
     }
 
-    private static Reply ok(Request r) {
+    /** Success without data: a simple reply, except under extended headers, which have none. */
+    private Reply ok(Request r) {
+        if (session.extendedHeaders()) {
+            return new Reply.Extended(r.cookie(), r.offset(), List.of(new Reply.None()));
+        }
         return new Reply.Simple(r.cookie(), 0, null);
     }
 }

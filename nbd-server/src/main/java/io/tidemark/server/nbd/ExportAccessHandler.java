@@ -1,7 +1,9 @@
 package io.tidemark.server.nbd;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AttributeKey;
 import io.tidemark.server.protocol.ClientFlags;
 import io.tidemark.server.protocol.HandshakeReply;
 import io.tidemark.server.protocol.NbdProtocol.OptionReplyType;
@@ -17,10 +19,15 @@ import org.slf4j.LoggerFactory;
  * option that names an export: INFO, GO and the meta context options of an export the client
  * may not open get NBD_REP_ERR_POLICY; NBD_OPT_EXPORT_NAME, which cannot carry an error, ends
  * the connection. It sits behind {@link StartTlsHandler}, so a client certificate is known.
+ * NBD_OPT_LIST names only the exports the client may open ({@link #mayOpen}), so the refusal
+ * is what a client gets only for a name it learnt elsewhere.
  */
 final class ExportAccessHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ExportAccessHandler.class);
+
+    /** The rules a connection is held to, for {@link #mayOpen}; absent when every export is open. */
+    private static final AttributeKey<ExportAccess> ACCESS = AttributeKey.valueOf("tidemark.exportAccess");
 
     private final ExportAccess access;
     private final ExportRegistry exports;
@@ -28,6 +35,22 @@ final class ExportAccessHandler extends ChannelInboundHandlerAdapter {
     ExportAccessHandler(ExportAccess access, ExportRegistry exports) {
         this.access = access;
         this.exports = exports;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.channel().attr(ACCESS).set(access);
+    }
+
+    /** Whether the client of {@code channel}, as far as it has identified itself now, may open {@code export}. */
+    static boolean mayOpen(Channel channel, String export) {
+        ExportAccess access = channel.attr(ACCESS).get();
+        return access == null || access.admits(export, addressOf(channel),
+                channel.attr(StartTlsHandler.CLIENT_CERTIFICATE).get());
+    }
+
+    private static InetAddress addressOf(Channel channel) {
+        return channel.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
     }
 
     @Override
@@ -46,13 +69,12 @@ final class ExportAccessHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String name = export.isEmpty() ? exports.defaultExport().name() : export;
-        X509Certificate certificate = ctx.channel().attr(StartTlsHandler.CLIENT_CERTIFICATE).get();
-        InetAddress address = ctx.channel().remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
-        if (access.admits(name, address, certificate)) {
+        if (mayOpen(ctx.channel(), name)) {
             ctx.fireChannelRead(msg);
             return;
         }
         OptionRequest option = (OptionRequest) msg;
+        X509Certificate certificate = ctx.channel().attr(StartTlsHandler.CLIENT_CERTIFICATE).get();
         log.info("{}: not allowed to open export '{}'{}", Peer.of(ctx.channel()), name,
                 certificate == null ? " (no client certificate)" : " as " + ExportAccess.namesOf(certificate));
         if (option instanceof OptionRequest.ExportName) {

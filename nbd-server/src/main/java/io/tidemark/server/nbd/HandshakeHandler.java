@@ -45,6 +45,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private final ServerContext server;
     private ClientFlags clientFlags;
     private boolean structuredReplies;
+    private boolean extendedHeaders;
     /** The export SET_META_CONTEXT selected base:allocation for, if any. */
     private Export metaContextExport;
     private int optionsSeen;
@@ -117,6 +118,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             case OptionRequest.ListExports o -> list(ctx);
             case OptionRequest.Info o -> info(ctx, o);
             case OptionRequest.StructuredReply o -> structuredReply(ctx);
+            case OptionRequest.ExtendedHeaders o -> extendedHeaders(ctx);
             case OptionRequest.MetaContext o -> metaContext(ctx, o);
             case OptionRequest.Unsupported o -> replyError(ctx, o.option(), OptionReplyType.ERR_UNSUP,
                     "option " + Option.name(o.option()) + " is not supported");
@@ -125,8 +127,16 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         }
     }
 
-    /** NBD_OPT_EXPORT_NAME cannot report errors: an unknown export ends the session. */
+    /**
+     * NBD_OPT_EXPORT_NAME cannot report errors: an unknown export ends the session, and so does
+     * the option after extended headers, which the spec forbids (its reply has no way to say so).
+     */
     private void exportName(ChannelHandlerContext ctx, OptionRequest.ExportName option) {
+        if (extendedHeaders) {
+            log.info("{}: NBD_OPT_EXPORT_NAME after NBD_OPT_EXTENDED_HEADERS, closing", Peer.of(ctx.channel()));
+            ctx.close();
+            return;
+        }
         Optional<Export> export = server.exports().find(option.name());
         if (export.isEmpty()) {
             log.info("{}: NBD_OPT_EXPORT_NAME for unknown export '{}', closing", Peer.of(ctx.channel()),
@@ -134,7 +144,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             ctx.close();
             return;
         }
-        int flags = export.get().transmissionFlags(structuredReplies);
+        int flags = export.get().transmissionFlags(chunkedReplies());
         ctx.write(new HandshakeReply.ExportInfo(export.get().size(), flags, !clientFlags.noZeroes()));
         enterTransmission(ctx, export.get(), flags);
     }
@@ -143,8 +153,12 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(new HandshakeReply.Ack(Option.ABORT)).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /** Only the exports this client may open: the others' names are none of its business. */
     private void list(ChannelHandlerContext ctx) {
         for (Export export : server.exports().all()) {
+            if (!ExportAccessHandler.mayOpen(ctx.channel(), export.name())) {
+                continue;
+            }
             ctx.write(new HandshakeReply.Server(Option.LIST, export.name(), export.description()));
         }
         ctx.writeAndFlush(new HandshakeReply.Ack(Option.LIST));
@@ -158,7 +172,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         Export export = found.get();
-        int flags = export.transmissionFlags(structuredReplies);
+        int flags = export.transmissionFlags(chunkedReplies());
         List<Integer> requested = option.requests();
         ctx.write(new HandshakeReply.InfoExport(option.option(), export.size(), flags));
         if (requested.contains(InfoType.NAME) || option.name().isEmpty()) {
@@ -180,8 +194,28 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void structuredReply(ChannelHandlerContext ctx) {
+        if (extendedHeaders) {
+            replyError(ctx, Option.STRUCTURED_REPLY, OptionReplyType.ERR_EXT_HEADER_REQD,
+                    "extended headers are already negotiated and take precedence over structured replies");
+            return;
+        }
         structuredReplies = true;
         ctx.writeAndFlush(new HandshakeReply.Ack(Option.STRUCTURED_REPLY));
+    }
+
+    /** NBD_OPT_EXTENDED_HEADERS: accepted once, with or without structured replies before it. */
+    private void extendedHeaders(ChannelHandlerContext ctx) {
+        if (extendedHeaders) {
+            replyError(ctx, Option.EXTENDED_HEADERS, OptionReplyType.ERR_INVALID, "extended headers are already negotiated");
+            return;
+        }
+        extendedHeaders = true;
+        ctx.writeAndFlush(new HandshakeReply.Ack(Option.EXTENDED_HEADERS));
+    }
+
+    /** Whether transmission replies will be chunks: structured replies or extended headers. */
+    private boolean chunkedReplies() {
+        return structuredReplies || extendedHeaders;
     }
 
     /** LIST_META_CONTEXT and SET_META_CONTEXT; we know one context, {@code base:allocation}. */
@@ -189,9 +223,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         if (option.set()) {
             metaContextExport = null; // replaced even when this request fails
         }
-        if (!structuredReplies) {
-            replyError(ctx, option.option(), OptionReplyType.ERR_INVALID,
-                    "negotiate NBD_OPT_STRUCTURED_REPLY before " + Option.name(option.option()));
+        if (!chunkedReplies()) {
+            replyError(ctx, option.option(), OptionReplyType.ERR_INVALID, "negotiate NBD_OPT_STRUCTURED_REPLY or"
+                    + " NBD_OPT_EXTENDED_HEADERS before " + Option.name(option.option()));
             return;
         }
         Optional<Export> export = server.exports().find(option.exportName());
@@ -256,21 +290,28 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void enterTransmission(ChannelHandlerContext ctx, Export export, int flags) {
         ctx.flush();
         int contextId = metaContextExport == export ? BASE_ALLOCATION_ID : NegotiatedSession.NO_CONTEXT;
-        NegotiatedSession session = new NegotiatedSession(export, structuredReplies, flags, contextId);
-        log.info("{}: export '{}' ({} bytes, {})", Peer.of(ctx.channel()), export.name(), export.size(),
-                TransmissionFlags.describe(flags));
+        NegotiatedSession session = new NegotiatedSession(export, chunkedReplies(), extendedHeaders, flags, contextId);
+        log.info("{}: export '{}' ({} bytes, {}{})", Peer.of(ctx.channel()), export.name(), export.size(),
+                TransmissionFlags.describe(flags), extendedHeaders ? ", extended headers" : "");
         ChannelPipeline pipeline = ctx.pipeline();
-        pipeline.addAfter(PipelineNames.DECODER, PipelineNames.REQUEST_DECODER, new RequestDecoder());
+        pipeline.addAfter(PipelineNames.DECODER, PipelineNames.REQUEST_DECODER, new RequestDecoder(extendedHeaders));
         pipeline.replace(PipelineNames.ENCODER, PipelineNames.ENCODER, new ReplyEncoder());
         pipeline.replace(this, PipelineNames.HANDLER, new TransmissionHandler(server, session));
         pipeline.remove(PipelineNames.DECODER);
     }
 
-    /** A connection still negotiating when the server shuts down has nothing to finish: close it. */
+    /**
+     * A connection still negotiating when the server shuts down has nothing to finish: close it.
+     * After NBD_OPT_STARTTLS nothing negotiated in the clear holds (the spec forbids keeping it).
+     */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == TransmissionHandler.SHUTDOWN_EVENT || evt instanceof ChannelInputShutdownEvent) {
             ctx.close(); // nothing is in flight during the handshake
+        } else if (evt == StartTlsHandler.TLS_STARTED) {
+            structuredReplies = false;
+            extendedHeaders = false;
+            metaContextExport = null;
         } else {
             ctx.fireUserEventTriggered(evt);
         }

@@ -64,7 +64,7 @@ public final class NbdServer implements AutoCloseable {
     private final ClientPolicy policy;
     private final ConnectionAdmission admission;
 
-    private NbdServer(ExportRegistry exports, ConnectionLimits limits, int diskThreads, Transport transport,
+    private NbdServer(ExportRegistry exports, ConnectionLimits limits, int runnersPerExport, Transport transport,
             ClientPolicy policy) {
         this.exports = exports;
         this.policy = policy;
@@ -75,23 +75,19 @@ public final class NbdServer implements AutoCloseable {
                 transport.ioHandlerFactory());
         // Threads are made as exports' runners need them; each export caps its own (DiskExecutors).
         this.diskExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("tidemark-disk", true));
-        this.context = new ServerContext(exports, DiskExecutors.perExport(diskExecutor, runners(diskThreads)),
-                shutdown, limits);
+        this.context = new ServerContext(exports, DiskExecutors.perExport(diskExecutor, runnersPerExport),
+                shutdown, limits, new InFlightMemory(policy.admission().maxBytesInFlight()));
         this.admission = new ConnectionAdmission(policy.admission(), exports);
     }
 
     /**
-     * Disk threads kept busy at once per export: half the disk threads (at least 1). On 2 cores
-     * with page-cache-hot data, 4 draining threads served fio's 4 KiB random reads at 1.24 server-cpu-s/GiB where the
+     * Disk threads one export keeps busy at once when the caller does not say (the shared pool
+     * makes threads as runners need them): 2 per core, at least 4. On 2 cores with page-cache-hot
+     * data, 4 draining threads served fio's 4 KiB random reads at 1.24 server-cpu-s/GiB where an
      * 8-thread pool woken per request took 1.74 (and 4 connections' 4 KiB writes 2.31 vs 2.54).
      */
-    static int runners(int diskThreads) {
-        return Math.max(1, diskThreads / 2);
-    }
-
-    /** Threads for disk I/O when the caller does not say: enough to keep a few queues busy on a small host. */
-    public static int defaultDiskThreads() {
-        return Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+    public static int defaultRunnersPerExport() {
+        return Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     }
 
     /**
@@ -99,28 +95,28 @@ public final class NbdServer implements AutoCloseable {
      * exports' devices, is closed again.
      */
     public static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
-            int diskThreads) throws IOException, InterruptedException {
-        return start(exports, addresses, limits, diskThreads, Transport.detect());
+            int runnersPerExport) throws IOException, InterruptedException {
+        return start(exports, addresses, limits, runnersPerExport, Transport.detect());
     }
 
     /** As {@link #start(ExportRegistry, List, ConnectionLimits, int)}, admitting clients per {@code policy}. */
     public static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
-            int diskThreads, ClientPolicy policy) throws IOException, InterruptedException {
-        return start(exports, addresses, limits, diskThreads, Transport.detect(), policy);
+            int runnersPerExport, ClientPolicy policy) throws IOException, InterruptedException {
+        return start(exports, addresses, limits, runnersPerExport, Transport.detect(), policy);
     }
 
     /** {@link #start} on a chosen transport, so tests cover the NIO fallback on Linux too. */
     static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
-            int diskThreads, Transport transport) throws IOException, InterruptedException {
-        return start(exports, addresses, limits, diskThreads, transport, ClientPolicy.OPEN);
+            int runnersPerExport, Transport transport) throws IOException, InterruptedException {
+        return start(exports, addresses, limits, runnersPerExport, transport, ClientPolicy.OPEN);
     }
 
     private static NbdServer start(ExportRegistry exports, List<ListenAddress> addresses, ConnectionLimits limits,
-            int diskThreads, Transport transport, ClientPolicy policy) throws IOException, InterruptedException {
+            int runnersPerExport, Transport transport, ClientPolicy policy) throws IOException, InterruptedException {
         if (addresses.isEmpty()) {
             throw new IllegalArgumentException("nothing to listen on");
         }
-        NbdServer server = new NbdServer(exports, limits, diskThreads, transport, policy);
+        NbdServer server = new NbdServer(exports, limits, runnersPerExport, transport, policy);
         try {
             for (ListenAddress address : addresses) {
                 server.listen(address);

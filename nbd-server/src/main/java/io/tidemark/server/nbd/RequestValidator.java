@@ -35,20 +35,25 @@ final class RequestValidator {
         if (badFlags != 0) {
             throw new RequestRejected(Error.EINVAL, "flags " + CommandFlags.describe(badFlags) + " not valid on " + command);
         }
+        if (r.command() == Command.WRITE && session.extendedHeaders() && !r.hasFlag(CommandFlags.PAYLOAD_LEN)) {
+            throw new RequestRejected(Error.EINVAL, "NBD_CMD_WRITE without NBD_CMD_FLAG_PAYLOAD_LEN, which extended"
+                    + " headers require");
+        }
         requireAdvertised(r, session);
         switch (r.command()) {
             case Command.FLUSH -> {
                 if (r.offset() != 0 || r.length() != 0) {
                     throw new RequestRejected(Error.EINVAL, "NBD_CMD_FLUSH needs offset and length 0, got offset "
-                            + Long.toUnsignedString(r.offset()) + " length " + r.length());
+                            + Long.toUnsignedString(r.offset()) + " length " + Long.toUnsignedString(r.length()));
                 }
             }
             case Command.READ, Command.WRITE -> {
-                if (r.length() > ProtocolLimits.MAX_PAYLOAD) {
+                if (Long.compareUnsigned(r.length(), ProtocolLimits.MAX_PAYLOAD) > 0) {
                     // a structured READ may be refused with EOVERFLOW so the client retries smaller
                     boolean overflow = r.command() == Command.READ && session.structuredReplies();
                     throw new RequestRejected(overflow ? Error.EOVERFLOW : Error.EINVAL, command + " length "
-                            + r.length() + " exceeds the maximum payload " + ProtocolLimits.MAX_PAYLOAD);
+                            + Long.toUnsignedString(r.length()) + " exceeds the maximum payload "
+                            + ProtocolLimits.MAX_PAYLOAD);
                 }
                 checkRange(r, session);
             }
@@ -70,6 +75,8 @@ final class RequestValidator {
         int allowed = session.advertises(TransmissionFlags.SEND_FUA) ? CommandFlags.FUA : 0;
         return allowed | switch (command) {
             case Command.READ -> session.advertises(TransmissionFlags.SEND_DF) ? CommandFlags.DF : 0;
+            // the only command with a payload; BLOCK_STATUS_PAYLOAD, the other use, is not advertised
+            case Command.WRITE -> session.extendedHeaders() ? CommandFlags.PAYLOAD_LEN : 0;
             case Command.WRITE_ZEROES -> CommandFlags.NO_HOLE
                     | (session.advertises(TransmissionFlags.SEND_FAST_ZERO) ? CommandFlags.FAST_ZERO : 0);
             case Command.BLOCK_STATUS -> CommandFlags.REQ_ONE;
@@ -90,14 +97,18 @@ final class RequestValidator {
         }
     }
 
-    /** Writes past the end get ENOSPC, everything else EINVAL, as the spec recommends. */
+    /**
+     * Writes past the end get ENOSPC, everything else EINVAL, as the spec recommends. Offset and
+     * length are unsigned (an extended header's length may use all 64 bits).
+     */
     private static void checkRange(Request r, NegotiatedSession session) throws RequestRejected {
         long size = session.export().size();
-        boolean inside = Long.compareUnsigned(r.offset(), size) <= 0 && r.length() <= size - r.offset();
+        boolean inside = Long.compareUnsigned(r.offset(), size) <= 0
+                && Long.compareUnsigned(r.length(), size - r.offset()) <= 0;
         if (!inside) {
             int error = r.command() == Command.WRITE || r.command() == Command.WRITE_ZEROES ? Error.ENOSPC : Error.EINVAL;
-            throw new RequestRejected(error, Command.name(r.command()) + " of " + r.length() + " bytes at offset "
-                    + Long.toUnsignedString(r.offset()) + " is beyond the export size " + size);
+            throw new RequestRejected(error, Command.name(r.command()) + " of " + Long.toUnsignedString(r.length())
+                    + " bytes at offset " + Long.toUnsignedString(r.offset()) + " is beyond the export size " + size);
         }
     }
 }

@@ -32,6 +32,14 @@ final class StartTlsHandler extends ChannelInboundHandlerAdapter {
 
     private static final String SSL_HANDLER = "tls";
 
+    /** Fired down the pipeline when STARTTLS is accepted: options negotiated before it no longer hold. */
+    static final Object TLS_STARTED = new Object() {
+        @Override
+        public String toString() {
+            return "TLS_STARTED";
+        }
+    };
+
     private final TlsSettings tls;
     private boolean secured;
     private int refused;
@@ -72,6 +80,7 @@ final class StartTlsHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         secured = true;
+        ctx.fireUserEventTriggered(TLS_STARTED);
         // startTls: the ACK below still goes out in the clear, everything after it encrypted
         SslHandler ssl = new SslHandler(tls.context().newEngine(ctx.alloc()), true);
         ctx.pipeline().addFirst(SSL_HANDLER, ssl);

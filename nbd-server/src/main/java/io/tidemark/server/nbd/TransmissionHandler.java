@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * on the I/O executor, and its reply written as soon as it is ready, so replies leave out of
  * order. Requests beyond the connection's in-flight limits wait in arrival order, and the
  * socket is not read while anything waits: a client cannot make us hold more than the limits
- * (plus what one socket read already decoded).
+ * (plus what one socket read already decoded). The server-wide {@link InFlightMemory} is charged
+ * for WRITE payloads as they arrive and for READs as they start; when it is spent the socket is
+ * not read either, until released memory wakes the connection.
  *
  * <p>All fields but the queue of finished replies are touched only on the channel's event loop;
  * the I/O thread only builds a reply and queues it, and the event loop writes what is queued.
@@ -45,6 +47,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final ServerContext server;
     private final NegotiatedSession session;
     private final Executor diskExecutor;
+    private final InFlightMemory memory;
+    private final Runnable wakeUp = () -> this.ctx.executor().execute(this::resume);
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
     /** Replies ready to be written, queued by I/O threads (and by the event loop for refusals). */
     private final Queue<Finished> finished = PlatformDependent.newMpscQueue();
@@ -54,6 +58,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private CommandExecutor commands;
     private long bytesInFlight;
     private int requestsInFlight;
+    /** What this connection has charged to {@link #memory}: WRITE payloads waiting, requests in flight. */
+    private long held;
+    /** Waiting in {@link #memory} for bytes to be released. */
+    private boolean parked;
     private boolean disconnecting;
     private boolean dispatching;
 
@@ -65,6 +73,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         this.server = server;
         this.session = session;
         this.diskExecutor = server.diskExecutors().forExport(session.export().name());
+        this.memory = server.memory();
     }
 
     /** The export this connection transmits on. */
@@ -76,6 +85,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.commands = new CommandExecutor(session, server.exports().groupCommit(session.export()), ctx.alloc());
+        memory.connectionOpened();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        memory.connectionClosed();
     }
 
     @Override
@@ -96,6 +111,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             ctx.channel().config().setAutoRead(false);
             closeWhenIdle();
             return;
+        }
+        if (r.payload() != null) {
+            memory.charge(r.payload().readableBytes()); // already received: counted, never refused
+            held += r.payload().readableBytes();
         }
         waiting.add(r);
         dispatchWaiting();
@@ -118,10 +137,13 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Bytes a request holds while it is served: its WRITE payload or its READ reply (longer ones are refused). */
-    private static long cost(Request r) {
+    /**
+     * Bytes a request holds while it is served: its WRITE payload or its READ reply (longer ones
+     * are refused). The length is unsigned: an extended header's may have its top bit set.
+     */
+    static long cost(Request r) {
         if (r.command() == Command.READ) {
-            return Math.min(r.length(), ProtocolLimits.MAX_PAYLOAD);
+            return Long.compareUnsigned(r.length(), ProtocolLimits.MAX_PAYLOAD) < 0 ? r.length() : ProtocolLimits.MAX_PAYLOAD;
         }
         return r.payload() == null ? 0 : r.payload().readableBytes();
     }
@@ -138,7 +160,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 long cost = cost(r);
                 boolean full = requestsInFlight >= limits.maxRequestsInFlight()
                         || bytesInFlight + cost > limits.maxBytesInFlight();
-                if (full && requestsInFlight > 0) {
+                if (full && requestsInFlight > 0 || !reserveMemory(r, cost)) {
                     break;
                 }
                 waiting.poll();
@@ -147,6 +169,36 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         } finally {
             dispatching = false;
         }
+    }
+
+    /** A READ's reply is about to be allocated: it must fit the server-wide budget (a WRITE's payload is charged already). */
+    private boolean reserveMemory(Request r, long cost) {
+        if (r.payload() != null || cost == 0) {
+            return true;
+        }
+        if (memory.tryCharge(cost, held)) {
+            held += cost;
+            return true;
+        }
+        park(cost);
+        return false;
+    }
+
+    /** Waits for released memory if {@code bytes} more exceed the cap; refused its fair share, for its own replies. */
+    private void park(long bytes) {
+        if (!parked) {
+            parked = memory.park(wakeUp, bytes);
+        }
+    }
+
+    /** On the event loop, after {@link #memory} was released: try again what waited for it. */
+    private void resume() {
+        parked = false;
+        if (ctx.isRemoved()) {
+            return;
+        }
+        dispatchWaiting();
+        updateAutoRead();
     }
 
     private void start(Request r, long cost) {
@@ -225,9 +277,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void releaseFinished() {
+        long cost = 0;
         for (Finished f; (f = finished.poll()) != null; ) {
             f.reply().releaseData();
+            cost += f.cost();
         }
+        memory.release(cost);
     }
 
     /** Logs why a request failed, then builds the error reply with the NBD code for it. */
@@ -246,6 +301,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private void completed(ChannelFuture write, int requests, long cost) {
         requestsInFlight -= requests;
         bytesInFlight -= cost;
+        held -= cost;
+        memory.release(cost);
         if (!write.isSuccess()) {
             log.debug("{}: reply not sent: {}", Peer.of(ctx.channel()), write.cause().toString());
         }
@@ -259,10 +316,18 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         boolean full = !waiting.isEmpty()
                 || bytesInFlight >= limits.maxBytesInFlight()
                 || requestsInFlight >= limits.maxRequestsInFlight();
-        boolean read = !disconnecting && !full;
+        boolean read = !disconnecting && !full && memoryAllowsReading();
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }
+    }
+
+    private boolean memoryAllowsReading() {
+        if (memory.fits(0, held)) {
+            return true;
+        }
+        park(0);
+        return false;
     }
 
     /** After NBD_CMD_DISC, or while the server shuts down, close once every request is answered. */
@@ -275,8 +340,14 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        waiting.forEach(Request::releasePayload);
+        long payloads = 0;
+        for (Request r : waiting) {
+            payloads += r.payload() == null ? 0 : r.payload().readableBytes();
+            r.releasePayload();
+        }
         waiting.clear();
+        held -= payloads;
+        memory.release(payloads);
         ctx.fireChannelInactive();
     }
 

@@ -20,6 +20,10 @@ public final class NbdProtocol {
         public static final int REQUEST = 0x25609513;
         public static final int SIMPLE_REPLY = 0x67446698;
         public static final int STRUCTURED_REPLY = 0x668e33ef;
+        /** Request header once NBD_OPT_EXTENDED_HEADERS is negotiated: 64-bit length. */
+        public static final int EXTENDED_REQUEST = 0x21e41c71;
+        /** Reply chunk header once NBD_OPT_EXTENDED_HEADERS is negotiated: request offset, 64-bit length. */
+        public static final int EXTENDED_REPLY = 0x6e8a278c;
 
         private Magic() {
         }
@@ -116,6 +120,7 @@ public final class NbdProtocol {
         public static final int ERR_SHUTDOWN = 0x80000007;
         public static final int ERR_BLOCK_SIZE_REQD = 0x80000008;
         public static final int ERR_TOO_BIG = 0x80000009;
+        public static final int ERR_EXT_HEADER_REQD = 0x8000000a;
 
         private OptionReplyType() {
         }
@@ -139,6 +144,7 @@ public final class NbdProtocol {
                 case ERR_SHUTDOWN -> "NBD_REP_ERR_SHUTDOWN";
                 case ERR_BLOCK_SIZE_REQD -> "NBD_REP_ERR_BLOCK_SIZE_REQD";
                 case ERR_TOO_BIG -> "NBD_REP_ERR_TOO_BIG";
+                case ERR_EXT_HEADER_REQD -> "NBD_REP_ERR_EXT_HEADER_REQD";
                 default -> unknown(type);
             };
         }
@@ -215,13 +221,15 @@ public final class NbdProtocol {
         }
     }
 
-    /** Structured reply chunk types and flags; error chunk types have bit 15 set. */
+    /** Structured and extended reply chunk types and flags; error chunk types have bit 15 set. */
     public static final class ReplyChunk {
         public static final int FLAG_DONE = 0x0001;
         public static final int NONE = 0;
         public static final int OFFSET_DATA = 1;
         public static final int OFFSET_HOLE = 2;
         public static final int BLOCK_STATUS = 5;
+        /** Block status with 64-bit lengths; the only status chunk once extended headers are negotiated. */
+        public static final int BLOCK_STATUS_EXT = 6;
         public static final int ERROR = 0x8001;
         public static final int ERROR_OFFSET = 0x8002;
 
@@ -234,6 +242,7 @@ public final class NbdProtocol {
                 case OFFSET_DATA -> "NBD_REPLY_TYPE_OFFSET_DATA";
                 case OFFSET_HOLE -> "NBD_REPLY_TYPE_OFFSET_HOLE";
                 case BLOCK_STATUS -> "NBD_REPLY_TYPE_BLOCK_STATUS";
+                case BLOCK_STATUS_EXT -> "NBD_REPLY_TYPE_BLOCK_STATUS_EXT";
                 case ERROR -> "NBD_REPLY_TYPE_ERROR";
                 case ERROR_OFFSET -> "NBD_REPLY_TYPE_ERROR_OFFSET";
                 default -> unknown(type);

@@ -39,6 +39,10 @@ final class OptionParser {
                 }
                 case Option.LIST_META_CONTEXT, Option.SET_META_CONTEXT ->
                         metaContext(option == Option.SET_META_CONTEXT, data);
+                case Option.EXTENDED_HEADERS -> {
+                    requireEmpty(data, option);
+                    yield new OptionRequest.ExtendedHeaders();
+                }
                 default -> new OptionRequest.Unsupported(option);
             };
         } catch (SyntaxError e) {

@@ -53,6 +53,14 @@ public sealed interface OptionRequest {
         }
     }
 
+    /** NBD_OPT_EXTENDED_HEADERS: 32-byte request and reply headers with 64-bit lengths. */
+    record ExtendedHeaders() implements OptionRequest {
+        @Override
+        public int option() {
+            return Option.EXTENDED_HEADERS;
+        }
+    }
+
     /** NBD_OPT_LIST_META_CONTEXT or NBD_OPT_SET_META_CONTEXT (same payload). */
     record MetaContext(boolean set, String exportName, List<String> queries) implements OptionRequest {
         public MetaContext {

@@ -33,6 +33,9 @@ public final class ProtocolLimits {
     /** Length of a request header on the wire. */
     public static final int REQUEST_HEADER_LENGTH = 28;
 
+    /** Length of a request header on the wire once NBD_OPT_EXTENDED_HEADERS is negotiated. */
+    public static final int EXTENDED_REQUEST_HEADER_LENGTH = 32;
+
     /** Length of an option header on the wire: magic, option, length. */
     public static final int OPTION_HEADER_LENGTH = 16;
 }

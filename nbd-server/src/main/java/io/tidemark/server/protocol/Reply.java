@@ -21,12 +21,17 @@ public sealed interface Reply {
                     s.data().release();
                 }
             }
-            case Structured r -> r.chunks().forEach(c -> {
-                if (c instanceof OffsetData d) {
-                    d.data().release();
-                }
-            });
+            case Structured r -> releaseChunkData(r.chunks());
+            case Extended r -> releaseChunkData(r.chunks());
         }
+    }
+
+    private static void releaseChunkData(List<Chunk> chunks) {
+        chunks.forEach(c -> {
+            if (c instanceof OffsetData d) {
+                d.data().release();
+            }
+        });
     }
 
     /** A simple reply: error code and, for a successful READ, the data. */
@@ -43,7 +48,24 @@ public sealed interface Reply {
         }
     }
 
-    /** One structured reply chunk; {@link #type} is a {@link ReplyChunk} constant. */
+    /**
+     * The reply once NBD_OPT_EXTENDED_HEADERS is negotiated: chunks as in a structured reply, each
+     * under a 32-byte header that repeats the request's {@code offset}. Every reply takes this
+     * form then, a bare success too (one {@link None} chunk).
+     */
+    record Extended(long cookie, long offset, List<Chunk> chunks) implements Reply {
+        public Extended {
+            chunks = List.copyOf(chunks);
+            if (chunks.isEmpty()) {
+                throw new IllegalArgumentException("an extended reply needs at least one chunk");
+            }
+        }
+    }
+
+    /**
+     * One chunk of a structured or extended reply; {@link #type} is a {@link ReplyChunk} constant
+     * (the type it has under a structured header).
+     */
     sealed interface Chunk {
         int type();
     }
@@ -72,7 +94,10 @@ public sealed interface Reply {
         }
     }
 
-    /** NBD_REPLY_TYPE_BLOCK_STATUS for one metadata context. */
+    /**
+     * The status of one metadata context: NBD_REPLY_TYPE_BLOCK_STATUS in a structured reply,
+     * NBD_REPLY_TYPE_BLOCK_STATUS_EXT (64-bit lengths) in an extended one.
+     */
     record BlockStatus(int contextId, List<StatusDescriptor> descriptors) implements Chunk {
         public BlockStatus {
             descriptors = List.copyOf(descriptors);
@@ -87,8 +112,12 @@ public sealed interface Reply {
         }
     }
 
-    /** One block status descriptor: an unsigned 32-bit length (never zero) and its status flags. */
-    record StatusDescriptor(int length, int flags) {
+    /**
+     * One block status descriptor: an unsigned length (never zero) and its status flags. A
+     * structured reply carries the low 32 bits of the length, so there it must fit in 32 bits
+     * (lengths are clipped to the request's, which does); an extended reply carries all 64.
+     */
+    record StatusDescriptor(long length, int flags) {
         public StatusDescriptor {
             if (length == 0) {
                 throw new IllegalArgumentException("a status descriptor must not be empty");

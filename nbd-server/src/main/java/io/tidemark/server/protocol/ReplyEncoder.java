@@ -36,6 +36,7 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
                 }
             }
             case Reply.Structured r -> encodeStructured(ctx, r, out);
+            case Reply.Extended r -> ExtendedReplyEncoder.encode(ctx.alloc(), r, out);
         }
     }
 
@@ -69,7 +70,7 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
                     headers.writeInt(Integer.BYTES + 2 * Integer.BYTES * b.descriptors().size());
                     headers.writeInt(b.contextId());
                     for (Reply.StatusDescriptor descriptor : b.descriptors()) {
-                        headers.writeInt(descriptor.length());
+                        headers.writeInt((int) descriptor.length());
                         headers.writeInt(descriptor.flags());
                     }
                 }
@@ -89,7 +90,7 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
     }
 
     /** Error messages are strings, bounded like every string by {@link ProtocolLimits#MAX_STRING} bytes. */
-    private static String truncate(String message) {
+    static String truncate(String message) {
         String m = message;
         while (ByteBufUtil.utf8Bytes(m) > ProtocolLimits.MAX_STRING) {
             m = m.substring(0, m.length() / 2);

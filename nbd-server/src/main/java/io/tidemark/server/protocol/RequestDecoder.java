@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tidemark.server.protocol.NbdProtocol.Command;
+import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
 import io.tidemark.server.protocol.NbdProtocol.Magic;
 import java.util.List;
 
@@ -12,6 +13,12 @@ import java.util.List;
  * the request (see {@link #decodePayload}); data longer than {@link ProtocolLimits#MAX_PAYLOAD} is skipped as it arrives
  * (so the stream stays in step) and the request is passed on without payload for the handler
  * to refuse. A wrong request magic is a framing error.
+ *
+ * <p>Once NBD_OPT_EXTENDED_HEADERS is negotiated every header is the 32-byte extended one, whose
+ * 64-bit length is a payload length when NBD_CMD_FLAG_PAYLOAD_LEN is set and an effect length
+ * otherwise. A payload over {@link ProtocolLimits#MAX_PAYLOAD} is then a framing error (the
+ * spec asks for a hard disconnect); the payload of any command but WRITE is skipped, so the
+ * handler can refuse the flag with the stream still in step.
  */
 public final class RequestDecoder extends ByteToMessageDecoder {
 
@@ -26,6 +33,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD, BROKEN }
 
+    private final boolean extendedHeaders;
     private State state = State.HEADER;
     private int flags;
     private int command;
@@ -36,10 +44,26 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     /** A WRITE payload being gathered, or null. */
     private ByteBuf payload;
 
+    /** A decoder of compact (28-byte) request headers. */
+    public RequestDecoder() {
+        this(false);
+    }
+
+    /** @param extendedHeaders whether NBD_OPT_EXTENDED_HEADERS was negotiated: 32-byte headers, 64-bit lengths */
+    public RequestDecoder(boolean extendedHeaders) {
+        this.extendedHeaders = extendedHeaders;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
-            case HEADER -> decodeHeader(ctx, in, out);
+            case HEADER -> {
+                if (extendedHeaders) {
+                    decodeExtendedHeader(ctx, in, out);
+                } else {
+                    decodeHeader(ctx, in, out);
+                }
+            }
             case PAYLOAD -> decodePayload(ctx, in, out);
             case SKIP_PAYLOAD -> {
                 int skipped = (int) Math.min(in.readableBytes(), toSkip);
@@ -97,9 +121,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
         int magic = in.readInt();
         if (magic != Magic.REQUEST) {
-            state = State.BROKEN;
-            throw new ProtocolViolationException(String.format("bad request magic 0x%08x (expected 0x%08x)", magic,
-                    Magic.REQUEST));
+            throw badMagic(magic, Magic.REQUEST, magic == Magic.EXTENDED_REQUEST
+                    ? ": an extended header, but NBD_OPT_EXTENDED_HEADERS was not negotiated" : "");
         }
         flags = in.readUnsignedShort();
         command = in.readUnsignedShort();
@@ -115,5 +138,50 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             toSkip = length;
             state = State.SKIP_PAYLOAD;
         }
+    }
+
+    /**
+     * The magic is checked as soon as it arrives: a client that sends a 28-byte compact request
+     * would otherwise wait forever for its reply while we wait for 4 more header bytes.
+     */
+    private void decodeExtendedHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < Integer.BYTES) {
+            return;
+        }
+        int magic = in.getInt(in.readerIndex());
+        if (magic != Magic.EXTENDED_REQUEST) {
+            throw badMagic(magic, Magic.EXTENDED_REQUEST, magic == Magic.REQUEST
+                    ? ": a compact header, but NBD_OPT_EXTENDED_HEADERS was negotiated" : "");
+        }
+        if (in.readableBytes() < ProtocolLimits.EXTENDED_REQUEST_HEADER_LENGTH) {
+            return;
+        }
+        in.skipBytes(Integer.BYTES);
+        flags = in.readUnsignedShort();
+        command = in.readUnsignedShort();
+        cookie = in.readLong();
+        offset = in.readLong();
+        length = in.readLong();
+        if ((flags & CommandFlags.PAYLOAD_LEN) == 0) {
+            out.add(new Request(flags, command, cookie, offset, length, null));
+        } else if (Long.compareUnsigned(length, ProtocolLimits.MAX_PAYLOAD) > 0) {
+            state = State.BROKEN;
+            throw new ProtocolViolationException(Command.name(command) + " payload of " + Long.toUnsignedString(length)
+                    + " bytes exceeds the maximum payload " + ProtocolLimits.MAX_PAYLOAD);
+        } else if (command == Command.WRITE) {
+            state = State.PAYLOAD;
+            decodePayload(ctx, in, out);
+        } else if (length == 0) {
+            out.add(new Request(flags, command, cookie, offset, length, null)); // nothing to skip
+        } else {
+            toSkip = length;
+            state = State.SKIP_PAYLOAD;
+        }
+    }
+
+    private ProtocolViolationException badMagic(int magic, int expected, String hint) {
+        state = State.BROKEN;
+        return new ProtocolViolationException(String.format("bad request magic 0x%08x (expected 0x%08x)%s", magic,
+                expected, hint));
     }
 }

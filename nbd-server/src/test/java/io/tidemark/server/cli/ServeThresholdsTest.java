@@ -157,7 +157,8 @@ class ServeThresholdsTest {
             String metrics = awaitMetric(serving, "tidemark_events_delivered_total 1");
             assertThat(metrics)
                     .contains("tidemark_export_usage_bytes{export=\"disk\"} 1048576")
-                    .contains("tidemark_events_emitted_total 1");
+                    .contains("tidemark_events_emitted_total 1")
+                    .contains("tidemark_events_coalesced_total 0");
         }
 
         try (Serving again = ServeCommand.startMonitored(exports, listen, ClientPolicy.OPEN, options, new PrintWriter(new StringWriter()))) {

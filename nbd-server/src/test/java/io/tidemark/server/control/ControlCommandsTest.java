@@ -35,7 +35,7 @@ class ControlCommandsTest {
 
     @BeforeEach
     void start() throws Exception {
-        monitor = ThresholdMonitor.start("disk", SIZE, 0, 0, ExportState.EMPTY, ThresholdMonitor.StateStore.NONE,
+        monitor = ThresholdMonitor.start("disk", SIZE, device::usage, 0, ExportState.EMPTY, ThresholdMonitor.StateStore.NONE,
                 new EventFanout(List.of(hub)));
         device.listener(monitor);
         server = ControlServer.start(new InetSocketAddress("127.0.0.1", 0), () -> List.of(exportOf()), hub,

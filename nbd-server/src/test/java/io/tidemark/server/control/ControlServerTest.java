@@ -70,7 +70,7 @@ class ControlServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        monitor = ThresholdMonitor.start("disk", SIZE, 0, 0, ExportState.EMPTY, ThresholdMonitor.StateStore.NONE,
+        monitor = ThresholdMonitor.start("disk", SIZE, device::usage, 0, ExportState.EMPTY, ThresholdMonitor.StateStore.NONE,
                 fanout);
         device.listener(monitor);
         Export export = new Export();

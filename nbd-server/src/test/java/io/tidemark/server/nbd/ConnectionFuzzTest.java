@@ -77,7 +77,7 @@ class ConnectionFuzzTest {
                 new Export("ro", "", new MemoryDevice(EXPORT_SIZE, new DeviceCapabilities(true, false, false, true, 4096))),
                 new Export("flat", "", new MemoryDevice(EXPORT_SIZE, new DeviceCapabilities(false, false, false, false, 512)))));
         ServerContext context = new ServerContext(exports, DiskExecutors.shared(INLINE), new ShutdownSignal(),
-                ConnectionLimits.DEFAULT);
+                ConnectionLimits.DEFAULT, InFlightMemory.unlimited());
         TrackingAllocator alloc = new TrackingAllocator();
         EmbeddedChannel channel = new EmbeddedChannel(false, false, new ChannelInitializer<Channel>() {
             @Override

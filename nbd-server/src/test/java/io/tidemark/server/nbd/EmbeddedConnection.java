@@ -23,6 +23,21 @@ final class EmbeddedConnection implements NbdTestClient.Link {
     private boolean queueIo;
 
     EmbeddedConnection(ExportRegistry exports, ConnectionLimits limits) {
+        this(exports, limits, InFlightMemory.unlimited(), ClientPolicy.OPEN);
+    }
+
+    /** One of several connections that share a server-wide {@code memory} budget. */
+    EmbeddedConnection(ExportRegistry exports, ConnectionLimits limits, InFlightMemory memory) {
+        this(exports, limits, memory, ClientPolicy.OPEN);
+    }
+
+    /** A connection held to {@code policy} (TLS, allow-lists), without connection limits. */
+    EmbeddedConnection(ClientPolicy policy, Export... exports) {
+        this(new ExportRegistry(List.of(exports)), ConnectionLimits.DEFAULT, InFlightMemory.unlimited(), policy);
+    }
+
+    private EmbeddedConnection(ExportRegistry exports, ConnectionLimits limits, InFlightMemory memory,
+            ClientPolicy policy) {
         Executor io = task -> {
             if (queueIo) {
                 queuedIo.add(task);
@@ -30,11 +45,11 @@ final class EmbeddedConnection implements NbdTestClient.Link {
                 task.run();
             }
         };
-        ServerContext context = new ServerContext(exports, DiskExecutors.shared(io), shutdown, limits);
+        ServerContext context = new ServerContext(exports, DiskExecutors.shared(io), shutdown, limits, memory);
         channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                NbdServer.initConnection(ch.pipeline(), context);
+                NbdServer.initConnection(ch.pipeline(), context, policy, null);
             }
         });
     }

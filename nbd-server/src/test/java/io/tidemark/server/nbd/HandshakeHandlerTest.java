@@ -80,6 +80,27 @@ class HandshakeHandlerTest {
     }
 
     @Test
+    void listNamesOnlyTheExportsThisClientMayOpenAndTheOthersAreRefusedByPolicy() throws Exception {
+        connection.channel.finishAndReleaseAll();
+        // an embedded client has neither an IP address nor a certificate: only open exports admit it
+        ExportAccess access = ExportAccess.parse(List.of("disk=cert:alice", "disk=addr:127.0.0.1"));
+        connection = new EmbeddedConnection(new ClientPolicy(TlsSettings.OFF, access), disk, iso);
+        client = connection.client();
+        negotiate();
+        client.option(Option.LIST, new byte[0]);
+        List<OptionReplyView> replies = client.readOptionReplies();
+        assertThat(replies).extracting(OptionReplyView::type).containsExactly(OptionReplyType.SERVER, OptionReplyType.ACK);
+        assertThat(replies.get(0).buf().skipBytes(4).toString(StandardCharsets.UTF_8)).isEqualTo("iso");
+        for (int option : new int[] {Option.INFO, Option.GO}) {
+            client.option(option, NbdTestClient.infoData("disk"));
+            assertThat(client.readOptionReply().type()).as("%s of a hidden export", Option.name(option))
+                    .isEqualTo(OptionReplyType.ERR_POLICY);
+        }
+        client.option(Option.GO, NbdTestClient.infoData("iso"));
+        assertThat(client.readOptionReplies().getLast().type()).isEqualTo(OptionReplyType.ACK);
+    }
+
+    @Test
     void listWithDataIsInvalidAndTheHandshakeGoesOn() throws Exception {
         negotiate();
         client.option(Option.LIST, new byte[] {1});
@@ -317,5 +338,19 @@ class HandshakeHandlerTest {
                 java.util.concurrent.TimeUnit.MILLISECONDS);
         connection.channel.runScheduledPendingTasks();
         assertThat(connection.channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void startTlsForgetsExtendedHeadersNegotiatedInTheClear() throws Exception {
+        negotiate();
+        assertThat(client.extendedHeaders()).isEqualTo(OptionReplyType.ACK);
+        connection.channel.pipeline().fireUserEventTriggered(StartTlsHandler.TLS_STARTED);
+        client.option(Option.SET_META_CONTEXT, NbdTestClient.metaContextData("disk", "base:allocation"));
+        assertThat(client.readOptionReply().type()).as("neither structured nor extended any more")
+                .isEqualTo(OptionReplyType.ERR_INVALID);
+        NbdTestClient.ExportView view = client.selectExport("disk", false, false);
+        assertThat(view.flags() & TransmissionFlags.SEND_DF).isZero();
+        client.request(0, Command.FLUSH, 1, 0, 0);
+        assertThat(client.readSimpleReply()).isEqualTo(new NbdTestClient.SimpleReplyView(0, 1));
     }
 }

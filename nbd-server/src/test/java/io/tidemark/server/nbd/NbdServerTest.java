@@ -32,7 +32,7 @@ class NbdServerTest {
 
     private NbdServer start(List<ListenAddress> addresses) throws Exception {
         server = NbdServer.start(new ExportRegistry(List.of(new Export("disk", "memory disk", device))), addresses,
-                ConnectionLimits.DEFAULT, 4);
+                ConnectionLimits.DEFAULT, 2);
         return server;
     }
 
@@ -100,7 +100,7 @@ class NbdServerTest {
         Path socket = dir.resolve("nbd.sock");
         server = NbdServer.start(new ExportRegistry(List.of(new Export("disk", "memory disk", device))),
                 List.of(new ListenAddress.Tcp("127.0.0.1", 0), new ListenAddress.Unix(socket)), ConnectionLimits.DEFAULT,
-                2, transport);
+                1, transport);
         try (SocketLink link = SocketLink.tcp("127.0.0.1", tcpPort())) {
             NbdTestClient client = new NbdTestClient(link);
             client.handshake("disk", false, false);

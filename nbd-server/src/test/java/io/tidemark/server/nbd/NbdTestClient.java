@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
 import io.tidemark.server.protocol.NbdProtocol.InfoType;
 import io.tidemark.server.protocol.NbdProtocol.Magic;
 import io.tidemark.server.protocol.NbdProtocol.Option;
@@ -15,7 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The client side of NBD, written plainly for tests, over any byte link. */
+/**
+ * The client side of NBD, written plainly for tests, over any byte link. Speaks compact headers
+ * and, after {@link #extendedHeaders}, extended ones (the clients installed here predate them).
+ */
 final class NbdTestClient {
 
     /** Moves bytes to and from the server. */
@@ -35,7 +39,8 @@ final class NbdTestClient {
         }
     }
 
-    record ChunkView(int flags, int type, long cookie, byte[] payload) {
+    /** One reply chunk; {@code requestOffset} is the offset an extended header repeats, -1 under a structured one. */
+    record ChunkView(int flags, int type, long cookie, byte[] payload, long requestOffset) {
         boolean done() {
             return (flags & ReplyChunk.FLAG_DONE) != 0;
         }
@@ -139,6 +144,50 @@ final class NbdTestClient {
         return view;
     }
 
+    /** Sends NBD_OPT_EXTENDED_HEADERS and returns the server's reply type. */
+    int extendedHeaders() throws IOException {
+        option(Option.EXTENDED_HEADERS, new byte[0]);
+        return readOptionReply().type();
+    }
+
+    /** An extended request without payload; {@code length} is the 64-bit effect length. */
+    void extendedRequest(int flags, int command, long cookie, long offset, long length) throws IOException {
+        link.send(Wire.of().extendedRequest(flags, command, cookie, offset, length).toArray());
+    }
+
+    /** An extended request carrying {@code payload}, flagged NBD_CMD_FLAG_PAYLOAD_LEN. */
+    void extendedRequestWithPayload(int flags, int command, long cookie, long offset, byte[] payload)
+            throws IOException {
+        link.send(Wire.of().extendedRequest(flags | CommandFlags.PAYLOAD_LEN, command, cookie, offset, payload.length)
+                .bytes(payload).toArray());
+    }
+
+    ChunkView readExtendedChunk() throws IOException {
+        return readChunk(true);
+    }
+
+    /** Reads extended chunks until one is flagged DONE; all must carry {@code cookie} and {@code offset}. */
+    List<ChunkView> readExtendedReply(long cookie, long offset) throws IOException {
+        return readUntilDone(this::readExtendedChunk, cookie, offset);
+    }
+
+    private interface ChunkReader {
+        ChunkView read() throws IOException;
+    }
+
+    private static List<ChunkView> readUntilDone(ChunkReader reader, long cookie, long requestOffset)
+            throws IOException {
+        List<ChunkView> chunks = new ArrayList<>();
+        ChunkView c;
+        do {
+            c = reader.read();
+            assertThat(c.cookie()).isEqualTo(cookie);
+            assertThat(c.requestOffset()).as("offset repeated from the request").isEqualTo(requestOffset);
+            chunks.add(c);
+        } while (!c.done());
+        return chunks;
+    }
+
     void request(int flags, int command, long cookie, long offset, long length) throws IOException {
         link.send(Wire.of().request(flags, command, cookie, offset, length).toArray());
     }
@@ -158,25 +207,26 @@ final class NbdTestClient {
     }
 
     ChunkView readChunk() throws IOException {
-        ByteBuf h = Unpooled.wrappedBuffer(link.read(20));
-        assertThat(h.readInt()).as("structured reply magic").isEqualTo(Magic.STRUCTURED_REPLY);
+        return readChunk(false);
+    }
+
+    /** One chunk under a structured (20-byte) or extended (32-byte) header. */
+    private ChunkView readChunk(boolean extended) throws IOException {
+        ByteBuf h = Unpooled.wrappedBuffer(link.read(extended ? 32 : 20));
+        assertThat(h.readInt()).as("reply chunk magic").isEqualTo(extended ? Magic.EXTENDED_REPLY
+                : Magic.STRUCTURED_REPLY);
         int flags = h.readUnsignedShort();
         int type = h.readUnsignedShort();
         long cookie = h.readLong();
-        int length = h.readInt();
-        return new ChunkView(flags, type, cookie, link.read(length));
+        long offset = extended ? h.readLong() : -1;
+        long length = extended ? h.readLong() : h.readUnsignedInt();
+        assertThat(length).as("reply chunk payload length").isBetween(0L, 64L << 20);
+        return new ChunkView(flags, type, cookie, link.read((int) length), offset);
     }
 
     /** Reads chunks until one is flagged DONE; all must carry {@code cookie}. */
     List<ChunkView> readStructuredReply(long cookie) throws IOException {
-        List<ChunkView> chunks = new ArrayList<>();
-        ChunkView c;
-        do {
-            c = readChunk();
-            assertThat(c.cookie()).isEqualTo(cookie);
-            chunks.add(c);
-        } while (!c.done());
-        return chunks;
+        return readUntilDone(this::readChunk, cookie, -1);
     }
 
     /** Reassembles a structured READ reply into bytes, checking chunks stay inside the request. */

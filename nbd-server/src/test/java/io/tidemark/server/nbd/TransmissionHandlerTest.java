@@ -410,4 +410,90 @@ class TransmissionHandlerTest {
         connection.runQueuedIo(0);
         assertThat(allocator.made).isNotEmpty().allSatisfy(b -> assertThat(b.refCnt()).isZero());
     }
+
+    /** Two connections sharing a budget of {@code cap}; the test's {@link #connection} is the first. */
+    private EmbeddedConnection connectPair(InFlightMemory memory) throws IOException {
+        ExportRegistry exports = new ExportRegistry(List.of(new Export("disk", "", device)));
+        connection = new EmbeddedConnection(exports, ConnectionLimits.DEFAULT, memory);
+        connection.client().handshake("disk", false, false);
+        connection.queueIo();
+        EmbeddedConnection other = new EmbeddedConnection(exports, ConnectionLimits.DEFAULT, memory);
+        other.client().handshake("disk", false, false);
+        other.queueIo();
+        return other;
+    }
+
+    @Test
+    void whenTheServerWideBudgetIsSpentAnotherConnectionWaitsUntilRepliesLeave() throws Exception {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        EmbeddedConnection other = connectPair(memory);
+        try {
+            NbdTestClient flooder = connection.client();
+            NbdTestClient quiet = other.client();
+            flooder.request(0, Command.READ, 1, 0, SIZE);
+            assertThat(memory.used()).isEqualTo(SIZE);
+            assertThat(connection.channel.config().isAutoRead()).as("the budget is spent").isFalse();
+
+            quiet.request(0, Command.READ, 7, 0, 4096);
+            assertThat(other.queuedIoCount()).as("no memory for the quiet client's read yet").isZero();
+            assertThat(other.channel.config().isAutoRead()).isFalse();
+
+            connection.runQueuedIo(0);
+            assertThat(flooder.readSimpleReply().cookie()).isEqualTo(1);
+            flooder.readData(SIZE);
+            other.channel.runPendingTasks(); // the wake-up runs on the quiet connection's event loop
+            assertThat(other.queuedIoCount()).as("released memory woke the quiet client").isEqualTo(1);
+            other.runQueuedIo(0);
+            assertThat(quiet.readSimpleReply().cookie()).isEqualTo(7);
+            quiet.readData(4096);
+            assertThat(other.channel.config().isAutoRead()).isTrue();
+            assertThat(memory.used()).as("every charge released").isZero();
+        } finally {
+            other.channel.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void aConnectionGetsItsFairShareAndAnotherStillGetsIn() throws Exception {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        EmbeddedConnection other = connectPair(memory);
+        try {
+            NbdTestClient flooder = connection.client();
+            flooder.request(0, Command.READ, 1, 0, SIZE / 2);
+            flooder.request(0, Command.READ, 2, 0, SIZE / 4);
+            assertThat(connection.queuedIoCount()).as("half the budget of two connections is the flooder's share")
+                    .isEqualTo(1);
+            other.client().request(0, Command.READ, 7, 0, SIZE / 4);
+            assertThat(other.queuedIoCount()).isEqualTo(1);
+            other.runQueuedIo(0);
+            other.client().readSimpleReply();
+            other.client().readData(SIZE / 4);
+            connection.runQueuedIo(0);
+            flooder.readSimpleReply();
+            flooder.readData(SIZE / 2);
+            connection.channel.runPendingTasks();
+            assertThat(connection.queuedIoCount()).as("the flooder's next read, once its first left").isEqualTo(1);
+        } finally {
+            other.channel.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void writePayloadsCountAgainstTheBudgetUntilTheirRepliesLeaveOrTheClientGoes() throws Exception {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        connection = new EmbeddedConnection(new ExportRegistry(List.of(new Export("disk", "", device))),
+                ConnectionLimits.DEFAULT, memory);
+        NbdTestClient client = connection.client();
+        client.handshake("disk", false, false);
+        connection.queueIo();
+        client.write(0, 1, 0, pattern(SIZE / 4, 1));
+        client.write(0, 2, 0, pattern(SIZE / 4, 2));
+        assertThat(memory.used()).isEqualTo(SIZE / 2);
+        connection.runQueuedIo(0);
+        assertThat(client.readSimpleReply().cookie()).isEqualTo(1);
+        assertThat(memory.used()).isEqualTo(SIZE / 4);
+        connection.channel.close();
+        connection.runQueuedIo(0);
+        assertThat(memory.used()).as("the reply of a client that left is released too").isZero();
+    }
 }

@@ -61,4 +61,30 @@ class ReplyEncoderTest {
         assertThat(encode(new Reply.Structured(3, List.of(new Reply.Error(28, "full")))))
                 .isEqualTo(chunk(1, ReplyChunk.ERROR, 3, 10).u32(28).u16(4).text("full").toArray());
     }
+
+    private static Wire extendedChunk(int flags, int type, long cookie, long offset, long length) {
+        return Wire.of().u32(Magic.EXTENDED_REPLY).u16(flags).u16(type).u64(cookie).u64(offset).u64(length);
+    }
+
+    @Test
+    void extendedRepliesRepeatTheRequestOffsetAndCarrySixtyFourBitLengths() {
+        long offset = 5L << 30;
+        Reply read = new Reply.Extended(4, offset, List.of(
+                new Reply.OffsetData(offset, Unpooled.wrappedBuffer(new byte[] {7, 8})),
+                new Reply.OffsetHole(offset + 2, 4096)));
+        assertThat(encode(read)).isEqualTo(Wire.of()
+                .bytes(extendedChunk(0, ReplyChunk.OFFSET_DATA, 4, offset, 10).u64(offset).bytes(new byte[] {7, 8})
+                        .toArray())
+                .bytes(extendedChunk(ReplyChunk.FLAG_DONE, ReplyChunk.OFFSET_HOLE, 4, offset, 12).u64(offset + 2)
+                        .u32(4096).toArray())
+                .toArray());
+        Reply status = new Reply.Extended(5, 0, List.of(new Reply.BlockStatus(1, List.of(
+                new Reply.StatusDescriptor(6L << 30, 3), new Reply.StatusDescriptor(512, 0)))));
+        assertThat(encode(status)).isEqualTo(extendedChunk(1, ReplyChunk.BLOCK_STATUS_EXT, 5, 0, 8 + 2 * 16)
+                .u32(1).u32(2).u64(6L << 30).u64(3).u64(512).u64(0).toArray());
+        assertThat(encode(new Reply.Extended(6, 99, List.of(new Reply.None()))))
+                .isEqualTo(extendedChunk(1, ReplyChunk.NONE, 6, 99, 0).toArray());
+        assertThat(encode(new Reply.Extended(7, 1, List.of(new Reply.Error(22, "bad")))))
+                .isEqualTo(extendedChunk(1, ReplyChunk.ERROR, 7, 1, 9).u32(22).u16(3).text("bad").toArray());
+    }
 }

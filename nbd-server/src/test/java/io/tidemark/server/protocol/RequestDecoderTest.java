@@ -97,4 +97,58 @@ class RequestDecoderTest {
         write.releasePayload();
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
+
+    @Test
+    void decodesExtendedRequestsWithSixtyFourBitLengthsAtEverySplit() {
+        byte[] data = {1, 2, 3};
+        byte[] contexts = Wire.of().u64(1L << 40).u32(1).toArray();
+        byte[] bytes = Wire.of()
+                .extendedRequest(0, Command.READ, 1, 4096, 512)
+                .extendedRequest(CommandFlags.FUA | CommandFlags.PAYLOAD_LEN, Command.WRITE, 2, 1L << 33, data.length)
+                .bytes(data)
+                .extendedRequest(CommandFlags.NO_HOLE, Command.WRITE_ZEROES, 3, 1L << 32, 5L << 30)
+                .extendedRequest(0, Command.TRIM, 4, 0, -1L)
+                .extendedRequest(CommandFlags.PAYLOAD_LEN, Command.BLOCK_STATUS, 5, 0, contexts.length).bytes(contexts)
+                .extendedRequest(CommandFlags.PAYLOAD_LEN, Command.CACHE, 6, 0, 0)
+                .extendedRequest(0, Command.WRITE, 7, 0, 4096)
+                .extendedRequest(0, Command.DISC, 8, 0, 0)
+                .toArray();
+        List<Object> expected = List.of(
+                new Request(0, Command.READ, 1, 4096, 512, null),
+                new Request(CommandFlags.FUA | CommandFlags.PAYLOAD_LEN, Command.WRITE, 2, 1L << 33, 3,
+                        Unpooled.wrappedBuffer(data)),
+                new Request(CommandFlags.NO_HOLE, Command.WRITE_ZEROES, 3, 1L << 32, 5L << 30, null),
+                new Request(0, Command.TRIM, 4, 0, -1L, null),
+                // a payload on another command than WRITE is consumed, not kept: the handler refuses the flag
+                new Request(CommandFlags.PAYLOAD_LEN, Command.BLOCK_STATUS, 5, 0, contexts.length, null),
+                new Request(CommandFlags.PAYLOAD_LEN, Command.CACHE, 6, 0, 0, null),
+                // no PAYLOAD_LEN: an effect length, no data follows
+                new Request(0, Command.WRITE, 7, 0, 4096, null),
+                new Request(0, Command.DISC, 8, 0, 0, null));
+        SplitFeeder.assertDecodesAtEverySplit(() -> new RequestDecoder(true), bytes, expected);
+    }
+
+    @Test
+    void extendedPayloadOverTheLimitIsAFramingError() {
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(true));
+        byte[] bytes = Wire.of().extendedRequest(CommandFlags.PAYLOAD_LEN, Command.WRITE, 1, 0,
+                ProtocolLimits.MAX_PAYLOAD + 1L).toArray();
+        assertThatThrownBy(() -> channel.writeInbound(Unpooled.wrappedBuffer(bytes)))
+                .isInstanceOf(ProtocolViolationException.class)
+                .hasMessage("NBD_CMD_WRITE payload of 33554433 bytes exceeds the maximum payload 33554432");
+    }
+
+    @Test
+    void theWrongHeaderStyleIsAFramingErrorThatSaysWhy() {
+        EmbeddedChannel extended = new EmbeddedChannel(new RequestDecoder(true));
+        byte[] compact = Wire.of().request(0, Command.READ, 1, 0, 512).toArray(); // 28 bytes: refused at once
+        assertThatThrownBy(() -> extended.writeInbound(Unpooled.wrappedBuffer(compact)))
+                .isInstanceOf(ProtocolViolationException.class)
+                .hasMessageContaining("compact header, but NBD_OPT_EXTENDED_HEADERS was negotiated");
+        EmbeddedChannel plain = new EmbeddedChannel(new RequestDecoder());
+        byte[] bytes = Wire.of().extendedRequest(0, Command.READ, 1, 0, 512).toArray();
+        assertThatThrownBy(() -> plain.writeInbound(Unpooled.wrappedBuffer(bytes)))
+                .isInstanceOf(ProtocolViolationException.class)
+                .hasMessageContaining("extended header, but NBD_OPT_EXTENDED_HEADERS was not negotiated");
+    }
 }

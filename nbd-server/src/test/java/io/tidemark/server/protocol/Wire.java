@@ -55,6 +55,11 @@ public final class Wire {
         return u32(NbdProtocol.Magic.REQUEST).u16(flags).u16(command).u64(cookie).u64(offset).u32(length);
     }
 
+    /** An extended request header (NBD_OPT_EXTENDED_HEADERS) without payload: 64-bit length. */
+    public Wire extendedRequest(int flags, int command, long cookie, long offset, long length) {
+        return u32(NbdProtocol.Magic.EXTENDED_REQUEST).u16(flags).u16(command).u64(cookie).u64(offset).u64(length);
+    }
+
     public byte[] toArray() {
         return ByteBufUtil.getBytes(buf);
     }
