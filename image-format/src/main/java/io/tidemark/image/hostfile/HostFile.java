@@ -1,10 +1,13 @@
 package io.tidemark.image.hostfile;
 
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 import io.tidemark.image.NoSpaceException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -33,12 +36,28 @@ public final class HostFile implements Closeable {
 
     private static final int SEEK_END = 2;
 
+    /**
+     * Native memory a thread's calls reuse: the errno capture and one iovec. Allocating them per
+     * call (a confined arena each time) cost as much as the 4 KiB read itself; the automatic
+     * arena frees them once the thread is gone.
+     */
+    private record Scratch(MemorySegment capture, MemorySegment iovec) {
+        static Scratch allocate() {
+            Arena arena = Arena.ofAuto();
+            return new Scratch(LibC.captureSegment(arena), arena.allocate(2 * Long.BYTES, Long.BYTES));
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::allocate);
+
     private final Path path;
     private final int fd;
     private final boolean writable;
     private volatile boolean punchHole;
     private final boolean seekData;
     private volatile boolean zeroRange;
+    /** Cleared when the kernel refuses RWF_NOWAIT; {@link #readIfCached} then always says no. */
+    private volatile boolean noWaitReads = true;
     private final ReadWriteLock closing = new ReentrantReadWriteLock();
     private boolean closed;
 
@@ -146,6 +165,94 @@ public final class HostFile implements Closeable {
      */
     public long nextHole(long offset) throws IOException {
         return seek(offset, LibC.SEEK_HOLE, "SEEK_HOLE");
+    }
+
+    /**
+     * Reads into the direct buffer {@code dst}, from its position up to its limit, at file offset
+     * {@code offset} with one {@code pread}; advances the position by what was read.
+     *
+     * @return the bytes read, 0 at the end of the file
+     */
+    public int read(long offset, ByteBuffer dst) throws IOException {
+        return transfer(offset, dst, false);
+    }
+
+    /**
+     * Reads all of {@code dst}'s remaining bytes at {@code offset} only if that needs no disk I/O
+     * ({@code preadv2} with {@code RWF_NOWAIT}: the data is in the page cache), so that a thread
+     * that must not block can try it. Advances the position only when everything was read.
+     *
+     * @return {@code false}, with {@code dst}'s position unchanged (its contents may have changed),
+     *     when the read would wait, came back short, or failed; the caller then reads normally,
+     *     which reports any error
+     */
+    public boolean readIfCached(long offset, ByteBuffer dst) {
+        if (!noWaitReads || !dst.isDirect()) {
+            return false;
+        }
+        if (!closing.readLock().tryLock()) {
+            return false;
+        }
+        try {
+            if (closed) {
+                return false;
+            }
+            Scratch scratch = SCRATCH.get();
+            MemorySegment buffer = MemorySegment.ofBuffer(dst);
+            scratch.iovec().set(JAVA_LONG, 0, buffer.address());
+            scratch.iovec().set(JAVA_LONG, Long.BYTES, buffer.byteSize());
+            long n = LibC.preadv2(scratch.capture(), fd, scratch.iovec(), offset, LibC.RWF_NOWAIT);
+            if (n < 0 && unsupported(LibC.errno(scratch.capture()))) {
+                noWaitReads = false;
+            }
+            if (n != buffer.byteSize()) {
+                return false;
+            }
+            dst.position(dst.limit());
+            return true;
+        } finally {
+            closing.readLock().unlock();
+        }
+    }
+
+    /**
+     * Writes the direct buffer {@code src}, from its position up to its limit, at file offset
+     * {@code offset} with one {@code pwrite}; advances the position by what was written.
+     *
+     * @return the bytes written
+     * @throws NoSpaceException when the filesystem is full
+     */
+    public int write(long offset, ByteBuffer src) throws IOException {
+        if (!writable) {
+            throw new IllegalStateException(path + ": host file is open read-only");
+        }
+        return transfer(offset, src, true);
+    }
+
+    /** One pread or pwrite of the buffer's remaining bytes, retried when interrupted; moves its position. */
+    private int transfer(long offset, ByteBuffer buffer, boolean write) throws IOException {
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException(path + ": native I/O needs a direct buffer");
+        }
+        closing.readLock().lock();
+        try {
+            checkOpen();
+            MemorySegment capture = SCRATCH.get().capture();
+            MemorySegment memory = MemorySegment.ofBuffer(buffer);
+            long n;
+            do {
+                n = write ? LibC.pwrite(capture, fd, memory, memory.byteSize(), offset)
+                        : LibC.pread(capture, fd, memory, memory.byteSize(), offset);
+            } while (n < 0 && LibC.errno(capture) == LibC.EINTR);
+            if (n < 0) {
+                throw failure((write ? "pwrite" : "pread") + " of " + memory.byteSize() + " bytes at offset " + offset,
+                        LibC.errno(capture));
+            }
+            buffer.position(buffer.position() + (int) n);
+            return (int) n;
+        } finally {
+            closing.readLock().unlock();
+        }
     }
 
     /**
