@@ -1,7 +1,5 @@
 package io.tidemark.image.hostfile;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import io.tidemark.image.NoSpaceException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -37,18 +35,12 @@ public final class HostFile implements Closeable {
     private static final int SEEK_END = 2;
 
     /**
-     * Native memory a thread's calls reuse: the errno capture and one iovec. Allocating them per
-     * call (a confined arena each time) cost as much as the 4 KiB read itself; the automatic
-     * arena frees them once the thread is gone.
+     * The errno capture each thread's reads and writes reuse: allocating one per call (a confined
+     * arena each time) cost as much as a 4 KiB read itself; the automatic arena frees it once the
+     * thread is gone.
      */
-    private record Scratch(MemorySegment capture, MemorySegment iovec) {
-        static Scratch allocate() {
-            Arena arena = Arena.ofAuto();
-            return new Scratch(LibC.captureSegment(arena), arena.allocate(2 * Long.BYTES, Long.BYTES));
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::allocate);
+    private static final ThreadLocal<MemorySegment> CAPTURE = ThreadLocal.withInitial(
+            () -> LibC.captureSegment(Arena.ofAuto()));
 
     private final Path path;
     private final int fd;
@@ -56,8 +48,6 @@ public final class HostFile implements Closeable {
     private volatile boolean punchHole;
     private final boolean seekData;
     private volatile boolean zeroRange;
-    /** Cleared when the kernel refuses RWF_NOWAIT; {@link #readIfCached} then always says no. */
-    private volatile boolean noWaitReads = true;
     private final ReadWriteLock closing = new ReentrantReadWriteLock();
     private boolean closed;
 
@@ -178,44 +168,6 @@ public final class HostFile implements Closeable {
     }
 
     /**
-     * Reads all of {@code dst}'s remaining bytes at {@code offset} only if that needs no disk I/O
-     * ({@code preadv2} with {@code RWF_NOWAIT}: the data is in the page cache), so that a thread
-     * that must not block can try it. Advances the position only when everything was read.
-     *
-     * @return {@code false}, with {@code dst}'s position unchanged (its contents may have changed),
-     *     when the read would wait, came back short, or failed; the caller then reads normally,
-     *     which reports any error
-     */
-    public boolean readIfCached(long offset, ByteBuffer dst) {
-        if (!noWaitReads || !dst.isDirect()) {
-            return false;
-        }
-        if (!closing.readLock().tryLock()) {
-            return false;
-        }
-        try {
-            if (closed) {
-                return false;
-            }
-            Scratch scratch = SCRATCH.get();
-            MemorySegment buffer = MemorySegment.ofBuffer(dst);
-            scratch.iovec().set(JAVA_LONG, 0, buffer.address());
-            scratch.iovec().set(JAVA_LONG, Long.BYTES, buffer.byteSize());
-            long n = LibC.preadv2(scratch.capture(), fd, scratch.iovec(), offset, LibC.RWF_NOWAIT);
-            if (n < 0 && unsupported(LibC.errno(scratch.capture()))) {
-                noWaitReads = false;
-            }
-            if (n != buffer.byteSize()) {
-                return false;
-            }
-            dst.position(dst.limit());
-            return true;
-        } finally {
-            closing.readLock().unlock();
-        }
-    }
-
-    /**
      * Writes the direct buffer {@code src}, from its position up to its limit, at file offset
      * {@code offset} with one {@code pwrite}; advances the position by what was written.
      *
@@ -237,7 +189,7 @@ public final class HostFile implements Closeable {
         closing.readLock().lock();
         try {
             checkOpen();
-            MemorySegment capture = SCRATCH.get().capture();
+            MemorySegment capture = CAPTURE.get();
             MemorySegment memory = MemorySegment.ofBuffer(buffer);
             long n;
             do {

@@ -39,9 +39,6 @@ final class LibC {
     static final int LOCK_EX = 2;
     static final int LOCK_NB = 4;
 
-    /** preadv2 flag: fail with EAGAIN instead of waiting for the disk (data not in the page cache). */
-    static final int RWF_NOWAIT = 0x08;
-
     static final int EINTR = 4;
     static final int ENXIO = 6;
     static final int EAGAIN = 11;
@@ -67,9 +64,6 @@ final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle PWRITE = bind("pwrite",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
-    /** preadv2(fd, iov, iovcnt, offset, flags); one iovec {base, length} is all we pass. */
-    private static final MethodHandle PREADV2 = bind("preadv2",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle FLOCK = bind("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -134,15 +128,6 @@ final class LibC {
     static long pwrite(MemorySegment capture, int fd, MemorySegment buffer, long count, long offset) {
         try {
             return (long) PWRITE.invokeExact(capture, fd, buffer, count, offset);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** {@code iovec} is one {base, length} pair of longs (the layout of struct iovec on 64-bit Linux). */
-    static long preadv2(MemorySegment capture, int fd, MemorySegment iovec, long offset, int flags) {
-        try {
-            return (long) PREADV2.invokeExact(capture, fd, iovec, 1, offset, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }

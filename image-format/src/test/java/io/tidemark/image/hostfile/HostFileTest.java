@@ -213,24 +213,4 @@ class HostFileTest {
             assertThatThrownBy(() -> file.read(0, ByteBuffer.allocate(16))).hasMessageContaining("direct buffer");
         }
     }
-
-    @Test
-    void readIfCachedReadsWhatThePageCacheHoldsAndLeavesTheBufferOtherwise() throws IOException {
-        Path path = sparseFile(dir);
-        try (HostFile file = HostFile.open(path, false)) {
-            ByteBuffer in = ByteBuffer.allocateDirect(4 * K);
-            // just written by sparseFile, so in the page cache (and RWF_NOWAIT is in every kernel we run on)
-            assertThat(file.readIfCached(256 * K, in)).isTrue();
-            assertThat(in.position()).isEqualTo(4 * K);
-            assertThat(in.get(0)).isEqualTo((byte) 0x55);
-
-            ByteBuffer pastEnd = ByteBuffer.allocateDirect(4 * K);
-            assertThat(file.readIfCached(K * K - K, pastEnd)).as("a short read is not a cached read").isFalse();
-            assertThat(pastEnd.position()).isZero();
-            assertThat(file.readIfCached(0, ByteBuffer.allocate(16))).as("heap buffer").isFalse();
-        }
-        HostFile closed = HostFile.open(path, false);
-        closed.close();
-        assertThat(closed.readIfCached(0, ByteBuffer.allocateDirect(16))).isFalse();
-    }
 }
