@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -32,6 +33,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class HostFile implements Closeable {
 
     private static final int SEEK_END = 2;
+
+    /**
+     * The errno capture each thread's reads and writes reuse: allocating one per call (a confined
+     * arena each time) cost as much as a 4 KiB read itself; the automatic arena frees it once the
+     * thread is gone.
+     */
+    private static final ThreadLocal<MemorySegment> CAPTURE = ThreadLocal.withInitial(
+            () -> LibC.captureSegment(Arena.ofAuto()));
 
     private final Path path;
     private final int fd;
@@ -146,6 +155,56 @@ public final class HostFile implements Closeable {
      */
     public long nextHole(long offset) throws IOException {
         return seek(offset, LibC.SEEK_HOLE, "SEEK_HOLE");
+    }
+
+    /**
+     * Reads into the direct buffer {@code dst}, from its position up to its limit, at file offset
+     * {@code offset} with one {@code pread}; advances the position by what was read.
+     *
+     * @return the bytes read, 0 at the end of the file
+     */
+    public int read(long offset, ByteBuffer dst) throws IOException {
+        return transfer(offset, dst, false);
+    }
+
+    /**
+     * Writes the direct buffer {@code src}, from its position up to its limit, at file offset
+     * {@code offset} with one {@code pwrite}; advances the position by what was written.
+     *
+     * @return the bytes written
+     * @throws NoSpaceException when the filesystem is full
+     */
+    public int write(long offset, ByteBuffer src) throws IOException {
+        if (!writable) {
+            throw new IllegalStateException(path + ": host file is open read-only");
+        }
+        return transfer(offset, src, true);
+    }
+
+    /** One pread or pwrite of the buffer's remaining bytes, retried when interrupted; moves its position. */
+    private int transfer(long offset, ByteBuffer buffer, boolean write) throws IOException {
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException(path + ": native I/O needs a direct buffer");
+        }
+        closing.readLock().lock();
+        try {
+            checkOpen();
+            MemorySegment capture = CAPTURE.get();
+            MemorySegment memory = MemorySegment.ofBuffer(buffer);
+            long n;
+            do {
+                n = write ? LibC.pwrite(capture, fd, memory, memory.byteSize(), offset)
+                        : LibC.pread(capture, fd, memory, memory.byteSize(), offset);
+            } while (n < 0 && LibC.errno(capture) == LibC.EINTR);
+            if (n < 0) {
+                throw failure((write ? "pwrite" : "pread") + " of " + memory.byteSize() + " bytes at offset " + offset,
+                        LibC.errno(capture));
+            }
+            buffer.position(buffer.position() + (int) n);
+            return (int) n;
+        } finally {
+            closing.readLock().unlock();
+        }
     }
 
     /**

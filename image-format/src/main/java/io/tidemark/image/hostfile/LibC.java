@@ -15,8 +15,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The few Linux C library calls that {@link java.nio.channels.FileChannel} lacks, bound through
- * the FFM API. Each call returns the raw result and leaves {@code errno} in the caller's capture
+ * The few Linux C library calls that {@link java.nio.channels.FileChannel} lacks, and the
+ * positional read and write it wraps in costly bookkeeping, bound through the FFM API. Each call returns the raw result and leaves {@code errno} in the caller's capture
  * segment; {@link HostFile} turns failures into exceptions. Constants are Linux's (the same on
  * x86-64 and arm64).
  */
@@ -60,6 +60,10 @@ final class LibC {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle LSEEK = bind("lseek",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle PREAD = bind("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle PWRITE = bind("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle FLOCK = bind("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -108,6 +112,22 @@ final class LibC {
     static long lseek(MemorySegment capture, int fd, long offset, int whence) {
         try {
             return (long) LSEEK.invokeExact(capture, fd, offset, whence);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long pread(MemorySegment capture, int fd, MemorySegment buffer, long count, long offset) {
+        try {
+            return (long) PREAD.invokeExact(capture, fd, buffer, count, offset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long pwrite(MemorySegment capture, int fd, MemorySegment buffer, long count, long offset) {
+        try {
+            return (long) PWRITE.invokeExact(capture, fd, buffer, count, offset);
         } catch (Throwable t) {
             throw rethrow(t);
         }

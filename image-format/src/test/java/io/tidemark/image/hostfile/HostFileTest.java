@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -188,5 +189,28 @@ class HostFileTest {
         file.close();
         assertThatThrownBy(() -> file.nextData(0)).hasMessageContaining("closed");
         assertThatThrownBy(() -> file.punchHole(0, 512)).hasMessageContaining("closed");
+    }
+
+    @Test
+    void positionalReadsAndWritesMoveTheBufferAndStopAtTheEnd() throws IOException {
+        Path path = sparseFile(dir);
+        try (HostFile file = HostFile.open(path, true)) {
+            ByteBuffer out = ByteBuffer.allocateDirect(8 * K);
+            while (out.hasRemaining()) {
+                out.put((byte) 0x3c);
+            }
+            assertThat(file.write(512 * K, out.flip())).isEqualTo(8 * K);
+            assertThat(out.hasRemaining()).isFalse();
+
+            ByteBuffer in = ByteBuffer.allocateDirect(8 * K);
+            assertThat(file.read(512 * K, in)).isEqualTo(8 * K);
+            assertThat(in.flip().get(0)).isEqualTo((byte) 0x3c);
+            assertThat(in.get(8 * K - 1)).isEqualTo((byte) 0x3c);
+
+            ByteBuffer tail = ByteBuffer.allocateDirect(4 * K);
+            assertThat(file.read(K * K - K, tail)).as("only 1 KiB before the end").isEqualTo(K);
+            assertThat(file.read(K * K, tail)).as("at the end of the file").isZero();
+            assertThatThrownBy(() -> file.read(0, ByteBuffer.allocate(16))).hasMessageContaining("direct buffer");
+        }
     }
 }

@@ -42,6 +42,16 @@ class RawFileDeviceTest {
         return buf.array();
     }
 
+    /** Reads into a direct buffer, as the server does: through pread instead of the FileChannel. */
+    private static byte[] readDirect(RawFileDevice device, long offset, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(length);
+        device.read(offset, buf);
+        assertThat(buf.hasRemaining()).isFalse();
+        byte[] bytes = new byte[length];
+        buf.flip().get(bytes);
+        return bytes;
+    }
+
     @Test
     void sizeIsTheFileSizeAndUsageTheSame() throws IOException {
         try (RawFileDevice device = RawFileDevice.open(file(SIZE), false)) {
@@ -273,7 +283,11 @@ class RawFileDeviceTest {
                     case 0 -> {
                         byte[] data = new byte[length];
                         random.nextBytes(data);
-                        device.write(offset, ByteBuffer.wrap(data), random.nextBoolean());
+                        // heap buffers go through the FileChannel, direct ones (the server's) through pwrite
+                        ByteBuffer src = random.nextBoolean() ? ByteBuffer.wrap(data)
+                                : ByteBuffer.allocateDirect(length).put(data).flip();
+                        device.write(offset, src, random.nextBoolean());
+                        assertThat(src.hasRemaining()).isFalse();
                         System.arraycopy(data, 0, model, offset, length);
                     }
                     case 1 -> {
@@ -285,7 +299,8 @@ class RawFileDeviceTest {
                         Arrays.fill(model, offset, offset + length, (byte) 0);
                     }
                     default -> {
-                        byte[] actual = read(device, offset, length);
+                        byte[] actual = random.nextBoolean() ? read(device, offset, length)
+                                : readDirect(device, offset, length);
                         if (!Arrays.equals(actual, 0, length, model, offset, offset + length)) {
                             throw new AssertionError("seed " + seed + " step " + step + ": read at " + offset + " differs");
                         }
