@@ -151,11 +151,6 @@ public final class EventOutbox implements Closeable {
         return coalescedTotal;
     }
 
-    /** The most events pending before new ones are coalesced. */
-    public int limit() {
-        return limit;
-    }
-
     /** The oldest event not yet delivered. */
     public synchronized Optional<ThresholdEvent> oldest() {
         var it = pending.values().iterator();
