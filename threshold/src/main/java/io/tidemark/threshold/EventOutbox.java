@@ -62,7 +62,8 @@ public final class EventOutbox implements Closeable {
     private long size;
     private long pendingBytes;
     private long coalescedTotal;
-    private boolean full;
+    /** Whether appends are folding events now; the warning is logged once per such episode. */
+    private boolean coalescing;
 
     private EventOutbox(Path dir, long compactBytes, int limit) {
         if (limit < 1) {
@@ -98,25 +99,28 @@ public final class EventOutbox implements Closeable {
      * replaces its export's newest pending event but the oldest (see the class comment).
      */
     public synchronized void append(ThresholdEvent event) throws IOException {
-        long coalesced = 0;
         Pending folded = pending.size() >= limit ? newestFoldable(event.export()) : null;
+        long coalesced = folded == null ? 0 : folded.coalesced() + 1;
+        String json = EventCodec.toJson(event);
+        // The folding event before the mark that drops the folded one: a crash or a failed write
+        // between the two lines then leaves an event counted twice, never one lost.
+        int bytes = coalesced == 0 ? write('E', json) : write('F', coalesced + " " + json);
         if (folded != null) {
             write('C', folded.event().id());
+        }
+        channel.force(false);
+        if (folded != null) {
             pending.remove(folded.event().id());
             pendingBytes -= folded.lineBytes();
-            coalesced = folded.coalesced() + 1;
             coalescedTotal++;
-            if (!full) {
+            if (!coalescing) {
+                coalescing = true;
                 log.warn("outbox {}: {} events pending (the limit): new events replace their export's newest "
-                        + "pending one, counted in its 'coalesced' attribute", file, pending.size() + 1);
+                        + "pending one, counted in its 'coalesced' attribute", file, pending.size());
             }
         }
-        String json = EventCodec.toJson(event);
-        int bytes = coalesced == 0 ? write('E', json) : write('F', coalesced + " " + json);
-        channel.force(false);
         pending.put(event.id(), new Pending(event, coalesced, bytes));
         pendingBytes += bytes;
-        full = pending.size() >= limit;
         if (folded != null) {
             compactIfMostlyDone();
         }
@@ -145,11 +149,6 @@ public final class EventOutbox implements Closeable {
     /** Events folded into later ones since this outbox was opened. */
     public synchronized long coalescedTotal() {
         return coalescedTotal;
-    }
-
-    /** The most events pending before new ones are coalesced. */
-    public int limit() {
-        return limit;
     }
 
     /** The oldest event not yet delivered. */
@@ -181,7 +180,9 @@ public final class EventOutbox implements Closeable {
             return;
         }
         pendingBytes -= p.lineBytes();
-        full = pending.size() >= limit;
+        if (pending.size() < limit) {
+            coalescing = false; // folding again after this gets its warning again
+        }
         write('D', id);
         compactIfMostlyDone();
     }
@@ -243,7 +244,6 @@ public final class EventOutbox implements Closeable {
         if (!pending.isEmpty()) {
             log.info("outbox {}: {} events pending delivery", file, pending.size());
         }
-        full = pending.size() >= limit;
         compactIfMostlyDone();
     }
 

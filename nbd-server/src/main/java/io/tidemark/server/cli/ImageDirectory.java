@@ -10,8 +10,11 @@ import java.util.List;
 /**
  * The {@code --image-dir} of {@code serve}: the one directory exports may come from. A relative
  * export path is taken inside it; any path must lead, once {@code ..} and every symbolic link
- * are resolved, to a file inside it, and that resolved file is what gets opened, so a link
- * swapped in after the check cannot point the server elsewhere.
+ * are resolved, to a file inside it, and that resolved file is what gets opened, so links that
+ * exist at start cannot point the server elsewhere. The check and the open are two steps by path
+ * (the devices open with plain {@code open(2)}, which follows links): whoever may write inside
+ * the directory while the server starts can still swap a link in between, and a hard link to a
+ * file outside looks like a file inside. The directory must be writable by trusted users only.
  */
 final class ImageDirectory {
 

@@ -15,9 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * When the budget is spent, connections stop reading their sockets and {@link #park} themselves;
  * released memory wakes them all, in the order they parked, so a flood cannot keep a quiet
  * client out. A connection that already holds its {@link #fairShare} gets no more: what a client
- * that never reads its replies can pin stays at one request instead of its whole per-connection
- * allowance, so the others go on being served while such clients number fewer than the maximal
- * requests the cap holds (the idle timeout closes them).
+ * that never reads its replies can pin stays at its share (one request, when that is more)
+ * instead of its whole per-connection allowance, so under a flood, where shares are small, the
+ * others go on being served while such clients number fewer than the maximal requests the cap
+ * holds (the idle timeout closes them).
  */
 final class InFlightMemory {
 

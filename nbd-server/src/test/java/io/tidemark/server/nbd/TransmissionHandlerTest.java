@@ -411,7 +411,7 @@ class TransmissionHandlerTest {
         assertThat(allocator.made).isNotEmpty().allSatisfy(b -> assertThat(b.refCnt()).isZero());
     }
 
-    /** Two connections sharing a budget of {@code cap}; the test's {@link #connection} is the first. */
+    /** Two connections sharing the budget {@code memory}; the test's {@link #connection} is the first. */
     private EmbeddedConnection connectPair(InFlightMemory memory) throws IOException {
         ExportRegistry exports = new ExportRegistry(List.of(new Export("disk", "", device)));
         connection = new EmbeddedConnection(exports, ConnectionLimits.DEFAULT, memory);
