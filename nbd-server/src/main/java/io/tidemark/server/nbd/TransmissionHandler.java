@@ -171,23 +171,31 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A READ's reply is about to be allocated: it must fit the server-wide budget (a WRITE's payload is charged already). */
+    /**
+     * A READ's reply is about to be allocated: it must fit the server-wide budget (a WRITE's
+     * payload is charged already). Refused with requests in flight, the connection tries again
+     * when one of its replies leaves. With none in flight nothing of its own would ever retry, so
+     * then only the server-wide cap may hold it back (its queued WRITE payloads do not count
+     * against its fair share), and it either parks until memory is released or, if memory was
+     * released meanwhile, tries again at once.
+     */
     private boolean reserveMemory(Request r, long cost) {
         if (r.payload() != null || cost == 0) {
             return true;
         }
-        if (memory.tryCharge(cost, held)) {
-            held += cost;
-            return true;
-        }
-        park(cost);
-        return false;
-    }
-
-    /** Waits for released memory if {@code bytes} more exceed the cap; refused its fair share, for its own replies. */
-    private void park(long bytes) {
-        if (!parked) {
-            parked = memory.park(wakeUp, bytes);
+        while (true) {
+            long counted = requestsInFlight == 0 ? 0 : held;
+            if (memory.tryCharge(cost, counted)) {
+                held += cost;
+                return true;
+            }
+            if (parked) {
+                return false;
+            }
+            parked = memory.park(wakeUp, cost);
+            if (parked || requestsInFlight > 0) {
+                return false;
+            }
         }
     }
 
@@ -322,12 +330,22 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Whether the server-wide budget lets this connection read more requests. Refused, it parks
+     * until memory is released; when memory was released between the check and parking and no
+     * reply of its own is coming to retry, it checks again rather than stop reading for good.
+     */
     private boolean memoryAllowsReading() {
-        if (memory.fits(0, held)) {
-            return true;
+        while (!memory.fits(0, held)) {
+            if (parked) {
+                return false;
+            }
+            parked = memory.park(wakeUp, 0);
+            if (parked || requestsInFlight > 0) {
+                return false;
+            }
         }
-        park(0);
-        return false;
+        return true;
     }
 
     /** After NBD_CMD_DISC, or while the server shuts down, close once every request is answered. */

@@ -496,4 +496,25 @@ class TransmissionHandlerTest {
         connection.runQueuedIo(0);
         assertThat(memory.used()).as("the reply of a client that left is released too").isZero();
     }
+
+    @Test
+    void aReadRefusedItsFairShareWithNothingInFlightStartsOnceItsOwnReplyLeaves() throws Exception {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        EmbeddedConnection other = connectPair(memory);
+        try {
+            NbdTestClient c = connection.client();
+            c.request(0, Command.READ, 1, 0, SIZE / 4);
+            c.request(0, Command.READ, 2, 0, SIZE / 2);
+            c.write(0, 3, 0, pattern(SIZE / 4, 3));
+            assertThat(connection.queuedIoCount()).isEqualTo(1);
+            connection.runQueuedIo(0);
+            assertThat(c.readSimpleReply().cookie()).isEqualTo(1);
+            c.readData(SIZE / 4);
+            connection.channel.runPendingTasks();
+            other.channel.runPendingTasks();
+            assertThat(connection.queuedIoCount()).as("READ 2 and WRITE 3 started once READ 1 left").isEqualTo(2);
+        } finally {
+            other.channel.finishAndReleaseAll();
+        }
+    }
 }
