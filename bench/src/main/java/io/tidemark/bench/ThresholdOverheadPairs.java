@@ -12,8 +12,6 @@ import io.tidemark.threshold.ThresholdSetting;
 import io.tidemark.threshold.ThresholdValue;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -142,7 +140,7 @@ public final class ThresholdOverheadPairs {
                 if (round >= 0) {
                     noneMs[round] = none.totalNanos() / 1e6;
                     serverMs[round] = server.totalNanos() / 1e6;
-                    ratios[round] = median(chunkRatios);
+                    ratios[round] = PairedRatios.median(chunkRatios);
                 }
             }
         }
@@ -204,68 +202,21 @@ public final class ThresholdOverheadPairs {
     }
 
     private void report(int rounds, int warmup, double[] ratios, double[] noneMs, double[] serverMs) {
-        double[] sorted = ratios.clone();
-        Arrays.sort(sorted);
-        int[] ci = medianConfidenceRanks(rounds);
-        double meanLog = 0;
-        for (double r : ratios) {
-            meanLog += Math.log(r);
-        }
-        meanLog /= rounds;
-        double var = 0;
-        for (double r : ratios) {
-            var += Math.pow(Math.log(r) - meanLog, 2);
-        }
-        double half = 1.96 * Math.sqrt(var / (rounds - 1) / rounds);
-        int serverSlower = 0;
-        for (double r : ratios) {
-            if (r > 1) {
-                serverSlower++;
-            }
-        }
+        PairedRatios summary = PairedRatios.of(ratios);
+        int[] ranks = summary.medianRanks();
         if (measured == Variant.NONE) {
             System.out.println("A/A check: both sides NONE, the ratio below shows the method's own bias");
         }
         String name = measured.name();
         System.out.printf(Locale.ROOT, "%d paired rounds (%d warm-up rounds not counted), %d first-allocation 4 KiB writes each, images in %s%n",
                 rounds, warmup, writes, dir);
-        System.out.printf(Locale.ROOT, "NONE   batch median %.3f ms%n", median(noneMs));
-        System.out.printf(Locale.ROOT, "%-6s batch median %.3f ms%n", name, median(serverMs));
+        System.out.printf(Locale.ROOT, "NONE   batch median %.3f ms%n", PairedRatios.median(noneMs));
+        System.out.printf(Locale.ROOT, "%-6s batch median %.3f ms%n", name, PairedRatios.median(serverMs));
         System.out.printf(Locale.ROOT, "ratio %s/NONE: median %.4f, 95%% CI [%.4f, %.4f] (ranks %d..%d of %d)%n",
-                name, median(ratios), sorted[ci[0] - 1], sorted[ci[1] - 1], ci[0], ci[1], rounds);
+                name, summary.median(), summary.medianLow(), summary.medianHigh(), ranks[0], ranks[1], rounds);
         System.out.printf(Locale.ROOT, "ratio %s/NONE: geometric mean %.4f, 95%% CI [%.4f, %.4f]%n",
-                name, Math.exp(meanLog), Math.exp(meanLog - half), Math.exp(meanLog + half));
-        System.out.printf(Locale.ROOT, "rounds where %s was slower: %d of %d%n", name, serverSlower, rounds);
-        List<String> quartiles = new ArrayList<>();
-        for (double q : new double[] {0.1, 0.25, 0.75, 0.9}) {
-            quartiles.add(String.format(Locale.ROOT, "p%.0f %.4f", q * 100, sorted[(int) Math.round(q * (rounds - 1))]));
-        }
-        System.out.println("ratio spread: " + String.join(", ", quartiles));
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    /**
-     * 1-based ranks (lo, hi) of the order statistics that bound the median with at least 95%
-     * confidence: the largest lo with P(Binomial(n, 1/2) < lo) <= 2.5%, and hi = n + 1 - lo.
-     */
-    static int[] medianConfidenceRanks(int n) {
-        double cumulative = 0;
-        double p = Math.pow(0.5, n);
-        int lo = 1;
-        for (int k = 0; k < n; k++) {
-            cumulative += p;
-            if (cumulative > 0.025) {
-                lo = Math.max(1, k);
-                break;
-            }
-            p = p * (n - k) / (k + 1);
-        }
-        return new int[] {lo, n + 1 - lo};
+                name, summary.geometricMean(), summary.geometricMeanLow(), summary.geometricMeanHigh());
+        System.out.printf(Locale.ROOT, "rounds where %s was slower: %d of %d%n", name, summary.countAbove(1), rounds);
+        System.out.println("ratio spread: " + summary.spread());
     }
 }
