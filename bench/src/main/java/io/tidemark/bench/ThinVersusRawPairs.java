@@ -215,55 +215,33 @@ public final class ThinVersusRawPairs {
 
     private void round(Workload workload, SplittableRandom random, int round, Rows rows) throws IOException {
         long[] offsets = workload.offsets(random);
-        try (Side raw = new Side(DeviceKind.RAW, workload, offsets.length);
-                Side other = new Side(measured, workload, offsets.length)) {
+        try (Side raw = new Side(DeviceKind.RAW, workload); Side other = new Side(measured, workload)) {
             if (workload.written) {
                 raw.writeRegion();
                 other.writeRegion();
             }
             System.gc();
-            int chunks = offsets.length / workload.chunk;
-            double[] chunkRatios = new double[chunks];
-            for (int c = 0; c < chunks; c++) {
-                if (random.nextBoolean()) {
-                    raw.run(offsets, c);
-                    other.run(offsets, c);
-                } else {
-                    other.run(offsets, c);
-                    raw.run(offsets, c);
-                }
-                chunkRatios[c] = (double) raw.chunkNanos[c] / other.chunkNanos[c];
-            }
-            long rawFlush = 0;
-            long otherFlush = 0;
-            if (workload.firstAllocation) {
-                if (random.nextBoolean()) {
-                    rawFlush = raw.timedFlush();
-                    otherFlush = other.timedFlush();
-                } else {
-                    otherFlush = other.timedFlush();
-                    rawFlush = raw.timedFlush();
-                }
-            }
+            AlternatingChunks timed = AlternatingChunks.run(offsets.length / workload.chunk,
+                    c -> raw.run(offsets, c), c -> other.run(offsets, c), random);
+            AlternatingChunks flush = workload.firstAllocation
+                    ? AlternatingChunks.run(1, c -> raw.flush(), c -> other.flush(), random)
+                    : null;
             if (round >= 0) {
-                rows.record(round, offsets.length, PairedRatios.median(chunkRatios), raw.totalNanos(),
-                        other.totalNanos(), rawFlush, otherFlush);
+                rows.record(round, offsets.length, timed, flush);
             }
         }
     }
 
     /** One device of a round, run chunk by chunk. */
     private final class Side implements AutoCloseable {
-        final long[] chunkNanos;
         private final Workload workload;
         private final ScratchPath file;
         private final BlockDevice device;
 
-        Side(DeviceKind kind, Workload workload, int operations) throws IOException {
+        Side(DeviceKind kind, Workload workload) throws IOException {
             this.workload = workload;
             file = new ScratchPath(dir);
             device = kind.createEmpty(file.image(), workload.size, AllocationListener.NONE);
-            chunkNanos = new long[operations / workload.chunk];
         }
 
         /** Writes the whole region the overwrite and read workloads use, and makes it durable. */
@@ -276,7 +254,6 @@ public final class ThinVersusRawPairs {
 
         void run(long[] offsets, int chunk) throws IOException {
             ByteBuffer buffer = workload.length == SMALL ? small : large;
-            long start = System.nanoTime();
             for (int i = chunk * workload.chunk, end = i + workload.chunk; i < end; i++) {
                 if (workload.read) {
                     device.read(offsets[i], buffer.clear());
@@ -284,21 +261,10 @@ public final class ThinVersusRawPairs {
                     device.write(offsets[i], buffer.clear(), false);
                 }
             }
-            chunkNanos[chunk] = System.nanoTime() - start;
         }
 
-        long timedFlush() throws IOException {
-            long start = System.nanoTime();
+        void flush() throws IOException {
             device.flush();
-            return System.nanoTime() - start;
-        }
-
-        long totalNanos() {
-            long sum = 0;
-            for (long n : chunkNanos) {
-                sum += n;
-            }
-            return sum;
         }
 
         @Override
@@ -332,16 +298,23 @@ public final class ThinVersusRawPairs {
             otherWithFlushMicros = new double[rounds];
         }
 
-        void record(int round, int ops, double chunkRatio, long rawNanos, long otherNanos, long rawFlush, long otherFlush) {
-            chunkRatios[round] = chunkRatio;
+        /** Records a counted round: its chunks (raw first), and its flushes or null. */
+        void record(int round, int ops, AlternatingChunks timed, AlternatingChunks flush) {
+            long rawNanos = timed.firstTotalNanos();
+            long otherNanos = timed.secondTotalNanos();
+            chunkRatios[round] = timed.medianRatio();
             rawOpMicros[round] = rawNanos / 1e3 / ops;
             otherOpMicros[round] = otherNanos / 1e3 / ops;
-            flushRatios[round] = (double) rawFlush / Math.max(1, otherFlush);
-            rawFlushMicros[round] = rawFlush / 1e3;
-            otherFlushMicros[round] = otherFlush / 1e3;
-            withFlushRatios[round] = (double) (rawNanos + rawFlush) / (otherNanos + otherFlush);
-            rawWithFlushMicros[round] = (rawNanos + rawFlush) / 1e3 / ops;
-            otherWithFlushMicros[round] = (otherNanos + otherFlush) / 1e3 / ops;
+            if (flush != null) {
+                long rawFlush = flush.firstTotalNanos();
+                long otherFlush = flush.secondTotalNanos();
+                flushRatios[round] = flush.medianRatio();
+                rawFlushMicros[round] = rawFlush / 1e3;
+                otherFlushMicros[round] = otherFlush / 1e3;
+                withFlushRatios[round] = (double) (rawNanos + rawFlush) / (otherNanos + otherFlush);
+                rawWithFlushMicros[round] = (rawNanos + rawFlush) / 1e3 / ops;
+                otherWithFlushMicros[round] = (otherNanos + otherFlush) / 1e3 / ops;
+            }
         }
 
         void print(Workload workload) {

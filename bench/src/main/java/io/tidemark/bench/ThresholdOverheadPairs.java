@@ -123,24 +123,14 @@ public final class ThresholdOverheadPairs {
         for (int round = -warmup; round < rounds; round++) {
             long[] offsets = FirstAllocationBenchmark.shuffledOffsets(writes, writes * SLOT_FACTOR, SLOT,
                     random.nextLong());
-            try (Side none = new Side(Variant.NONE, offsets.length); Side server = new Side(measured, offsets.length)) {
+            try (Side none = new Side(Variant.NONE); Side server = new Side(measured)) {
                 System.gc();
-                int chunks = offsets.length / CHUNK;
-                double[] chunkRatios = new double[chunks];
-                for (int c = 0; c < chunks; c++) {
-                    if (random.nextBoolean()) {
-                        none.write(offsets, c);
-                        server.write(offsets, c);
-                    } else {
-                        server.write(offsets, c);
-                        none.write(offsets, c);
-                    }
-                    chunkRatios[c] = (double) server.chunkNanos[c] / none.chunkNanos[c];
-                }
+                AlternatingChunks timed = AlternatingChunks.run(offsets.length / CHUNK,
+                        c -> server.write(offsets, c), c -> none.write(offsets, c), random);
                 if (round >= 0) {
-                    noneMs[round] = none.totalNanos() / 1e6;
-                    serverMs[round] = server.totalNanos() / 1e6;
-                    ratios[round] = PairedRatios.median(chunkRatios);
+                    noneMs[round] = timed.secondTotalNanos() / 1e6;
+                    serverMs[round] = timed.firstTotalNanos() / 1e6;
+                    ratios[round] = timed.medianRatio();
                 }
             }
         }
@@ -149,14 +139,12 @@ public final class ThresholdOverheadPairs {
 
     /** One half of a round: a fresh empty image written through one variant's listener, chunk by chunk. */
     private final class Side implements AutoCloseable {
-        final long[] chunkNanos;
         private final ScratchPath file;
         private final ThresholdMonitor monitor;
         private final BlockDevice device;
 
-        Side(Variant variant, int count) throws IOException {
-            long size = SLOT * count * SLOT_FACTOR;
-            chunkNanos = new long[count / CHUNK];
+        Side(Variant variant) throws IOException {
+            long size = SLOT * writes * SLOT_FACTOR;
             file = new ScratchPath(dir);
             if (variant == Variant.SERVER) {
                 // As MonitoredExports does it: open with a relay, start the monitor on the opened
@@ -176,19 +164,9 @@ public final class ThresholdOverheadPairs {
         }
 
         void write(long[] offsets, int chunk) throws IOException {
-            long start = System.nanoTime();
             for (int i = chunk * CHUNK, end = i + CHUNK; i < end; i++) {
                 device.write(offsets[i], payload.clear(), false);
             }
-            chunkNanos[chunk] = System.nanoTime() - start;
-        }
-
-        long totalNanos() {
-            long sum = 0;
-            for (long n : chunkNanos) {
-                sum += n;
-            }
-            return sum;
         }
 
         @Override
