@@ -54,12 +54,33 @@ final class AlternatingChunks {
         return PairedRatios.median(ratios);
     }
 
+    /** The first side's median chunk time: its batch time with stalls of the machine left out. */
+    double firstMedianNanos() {
+        return median(firstNanos);
+    }
+
+    double secondMedianNanos() {
+        return median(secondNanos);
+    }
+
+    int chunks() {
+        return firstNanos.length;
+    }
+
     long firstTotalNanos() {
         return sum(firstNanos);
     }
 
     long secondTotalNanos() {
         return sum(secondNanos);
+    }
+
+    private static double median(long[] nanos) {
+        double[] values = new double[nanos.length];
+        for (int c = 0; c < values.length; c++) {
+            values[c] = nanos[c];
+        }
+        return PairedRatios.median(values);
     }
 
     private static long sum(long[] nanos) {
