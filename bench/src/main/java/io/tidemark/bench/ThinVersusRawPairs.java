@@ -163,35 +163,16 @@ public final class ThinVersusRawPairs {
     }
 
     public static void main(String[] args) throws Exception {
-        String dir = "/dev/shm";
-        int rounds = 100;
-        int warmup = 15;
-        long seed = 1;
-        String workload = "all";
-        DeviceKind measured = DeviceKind.THIN;
-        for (int i = 0; i < args.length; i++) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--dir" -> dir = value;
-                case "--rounds" -> rounds = Integer.parseInt(value);
-                case "--warmup" -> warmup = Integer.parseInt(value);
-                case "--seed" -> seed = Long.parseLong(value);
-                case "--workload" -> workload = value;
-                case "--variant" -> measured = switch (String.valueOf(value)) {
-                    case "thin" -> DeviceKind.THIN;
-                    case "same" -> DeviceKind.RAW;
-                    default -> throw new IllegalArgumentException("--variant must be thin or same, got " + value);
-                };
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (known: --workload all|NAME --variant thin|same --dir DIR --rounds N --warmup N --seed N)");
-            }
-            i++;
-        }
-        if (rounds < 30) {
-            throw new IllegalArgumentException("--rounds must be at least 30 for a confidence interval, got " + rounds);
-        }
+        PairedRunOptions options = PairedRunOptions.parse(args, 100, 15, "--workload all|NAME --variant thin|same");
+        String workload = options.own("--workload", "all");
+        String variant = options.own("--variant", "thin");
+        DeviceKind measured = switch (variant) {
+            case "thin" -> DeviceKind.THIN;
+            case "same" -> DeviceKind.RAW;
+            default -> throw new IllegalArgumentException("--variant must be thin or same, got " + variant);
+        };
         List<Workload> workloads = workload.equals("all") ? List.of(Workload.values()) : List.of(Workload.byLabel(workload));
-        new ThinVersusRawPairs(dir, measured).run(workloads, rounds, warmup, seed);
+        new ThinVersusRawPairs(options.dir(), measured).run(workloads, options.rounds(), options.warmup(), options.seed());
     }
 
     private void run(List<Workload> workloads, int rounds, int warmup, long seed) throws Exception {

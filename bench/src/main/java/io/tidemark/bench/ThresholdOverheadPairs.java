@@ -89,30 +89,10 @@ public final class ThresholdOverheadPairs {
     }
 
     public static void main(String[] args) throws Exception {
-        String dir = "/dev/shm";
-        int rounds = 200;
-        int warmup = 30;
-        int writes = 4096;
-        long seed = 1;
-        Variant measured = Variant.SERVER;
-        for (int i = 0; i < args.length; i++) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--dir" -> dir = value;
-                case "--rounds" -> rounds = Integer.parseInt(value);
-                case "--warmup" -> warmup = Integer.parseInt(value);
-                case "--writes" -> writes = Integer.parseInt(value);
-                case "--seed" -> seed = Long.parseLong(value);
-                case "--variant" -> measured = Variant.valueOf(value);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (known: --dir DIR --rounds N --warmup N --writes N --seed N --variant SERVER|FLOOR|NONE)");
-            }
-            i++;
-        }
-        if (rounds < 30) {
-            throw new IllegalArgumentException("--rounds must be at least 30 for a confidence interval, got " + rounds);
-        }
-        new ThresholdOverheadPairs(dir, writes, measured).run(rounds, warmup, seed);
+        PairedRunOptions options = PairedRunOptions.parse(args, 200, 30, "--writes N --variant SERVER|FLOOR|NONE");
+        int writes = Integer.parseInt(options.own("--writes", "4096"));
+        Variant measured = Variant.valueOf(options.own("--variant", "SERVER"));
+        new ThresholdOverheadPairs(options.dir(), writes, measured).run(options.rounds(), options.warmup(), options.seed());
     }
 
     private void run(int rounds, int warmup, long seed) throws Exception {
