@@ -12,8 +12,6 @@ import io.tidemark.threshold.ThresholdSetting;
 import io.tidemark.threshold.ThresholdValue;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -91,30 +89,10 @@ public final class ThresholdOverheadPairs {
     }
 
     public static void main(String[] args) throws Exception {
-        String dir = "/dev/shm";
-        int rounds = 200;
-        int warmup = 30;
-        int writes = 4096;
-        long seed = 1;
-        Variant measured = Variant.SERVER;
-        for (int i = 0; i < args.length; i++) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--dir" -> dir = value;
-                case "--rounds" -> rounds = Integer.parseInt(value);
-                case "--warmup" -> warmup = Integer.parseInt(value);
-                case "--writes" -> writes = Integer.parseInt(value);
-                case "--seed" -> seed = Long.parseLong(value);
-                case "--variant" -> measured = Variant.valueOf(value);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (known: --dir DIR --rounds N --warmup N --writes N --seed N --variant SERVER|FLOOR|NONE)");
-            }
-            i++;
-        }
-        if (rounds < 30) {
-            throw new IllegalArgumentException("--rounds must be at least 30 for a confidence interval, got " + rounds);
-        }
-        new ThresholdOverheadPairs(dir, writes, measured).run(rounds, warmup, seed);
+        PairedRunOptions options = PairedRunOptions.parse(args, 200, 30, "--writes N --variant SERVER|FLOOR|NONE");
+        int writes = Integer.parseInt(options.own("--writes", "4096"));
+        Variant measured = Variant.valueOf(options.own("--variant", "SERVER"));
+        new ThresholdOverheadPairs(options.dir(), writes, measured).run(options.rounds(), options.warmup(), options.seed());
     }
 
     private void run(int rounds, int warmup, long seed) throws Exception {
@@ -125,24 +103,14 @@ public final class ThresholdOverheadPairs {
         for (int round = -warmup; round < rounds; round++) {
             long[] offsets = FirstAllocationBenchmark.shuffledOffsets(writes, writes * SLOT_FACTOR, SLOT,
                     random.nextLong());
-            try (Side none = new Side(Variant.NONE, offsets.length); Side server = new Side(measured, offsets.length)) {
+            try (Side none = new Side(Variant.NONE); Side server = new Side(measured)) {
                 System.gc();
-                int chunks = offsets.length / CHUNK;
-                double[] chunkRatios = new double[chunks];
-                for (int c = 0; c < chunks; c++) {
-                    if (random.nextBoolean()) {
-                        none.write(offsets, c);
-                        server.write(offsets, c);
-                    } else {
-                        server.write(offsets, c);
-                        none.write(offsets, c);
-                    }
-                    chunkRatios[c] = (double) server.chunkNanos[c] / none.chunkNanos[c];
-                }
+                AlternatingChunks timed = AlternatingChunks.run(offsets.length / CHUNK,
+                        c -> server.write(offsets, c), c -> none.write(offsets, c), random);
                 if (round >= 0) {
-                    noneMs[round] = none.totalNanos() / 1e6;
-                    serverMs[round] = server.totalNanos() / 1e6;
-                    ratios[round] = median(chunkRatios);
+                    noneMs[round] = timed.secondTotalNanos() / 1e6;
+                    serverMs[round] = timed.firstTotalNanos() / 1e6;
+                    ratios[round] = timed.medianRatio();
                 }
             }
         }
@@ -151,14 +119,12 @@ public final class ThresholdOverheadPairs {
 
     /** One half of a round: a fresh empty image written through one variant's listener, chunk by chunk. */
     private final class Side implements AutoCloseable {
-        final long[] chunkNanos;
         private final ScratchPath file;
         private final ThresholdMonitor monitor;
         private final BlockDevice device;
 
-        Side(Variant variant, int count) throws IOException {
-            long size = SLOT * count * SLOT_FACTOR;
-            chunkNanos = new long[count / CHUNK];
+        Side(Variant variant) throws IOException {
+            long size = SLOT * writes * SLOT_FACTOR;
             file = new ScratchPath(dir);
             if (variant == Variant.SERVER) {
                 // As MonitoredExports does it: open with a relay, start the monitor on the opened
@@ -178,19 +144,9 @@ public final class ThresholdOverheadPairs {
         }
 
         void write(long[] offsets, int chunk) throws IOException {
-            long start = System.nanoTime();
             for (int i = chunk * CHUNK, end = i + CHUNK; i < end; i++) {
                 device.write(offsets[i], payload.clear(), false);
             }
-            chunkNanos[chunk] = System.nanoTime() - start;
-        }
-
-        long totalNanos() {
-            long sum = 0;
-            for (long n : chunkNanos) {
-                sum += n;
-            }
-            return sum;
         }
 
         @Override
@@ -204,68 +160,21 @@ public final class ThresholdOverheadPairs {
     }
 
     private void report(int rounds, int warmup, double[] ratios, double[] noneMs, double[] serverMs) {
-        double[] sorted = ratios.clone();
-        Arrays.sort(sorted);
-        int[] ci = medianConfidenceRanks(rounds);
-        double meanLog = 0;
-        for (double r : ratios) {
-            meanLog += Math.log(r);
-        }
-        meanLog /= rounds;
-        double var = 0;
-        for (double r : ratios) {
-            var += Math.pow(Math.log(r) - meanLog, 2);
-        }
-        double half = 1.96 * Math.sqrt(var / (rounds - 1) / rounds);
-        int serverSlower = 0;
-        for (double r : ratios) {
-            if (r > 1) {
-                serverSlower++;
-            }
-        }
+        PairedRatios summary = PairedRatios.of(ratios);
+        int[] ranks = summary.medianRanks();
         if (measured == Variant.NONE) {
             System.out.println("A/A check: both sides NONE, the ratio below shows the method's own bias");
         }
         String name = measured.name();
         System.out.printf(Locale.ROOT, "%d paired rounds (%d warm-up rounds not counted), %d first-allocation 4 KiB writes each, images in %s%n",
                 rounds, warmup, writes, dir);
-        System.out.printf(Locale.ROOT, "NONE   batch median %.3f ms%n", median(noneMs));
-        System.out.printf(Locale.ROOT, "%-6s batch median %.3f ms%n", name, median(serverMs));
+        System.out.printf(Locale.ROOT, "NONE   batch median %.3f ms%n", PairedRatios.median(noneMs));
+        System.out.printf(Locale.ROOT, "%-6s batch median %.3f ms%n", name, PairedRatios.median(serverMs));
         System.out.printf(Locale.ROOT, "ratio %s/NONE: median %.4f, 95%% CI [%.4f, %.4f] (ranks %d..%d of %d)%n",
-                name, median(ratios), sorted[ci[0] - 1], sorted[ci[1] - 1], ci[0], ci[1], rounds);
+                name, summary.median(), summary.medianLow(), summary.medianHigh(), ranks[0], ranks[1], rounds);
         System.out.printf(Locale.ROOT, "ratio %s/NONE: geometric mean %.4f, 95%% CI [%.4f, %.4f]%n",
-                name, Math.exp(meanLog), Math.exp(meanLog - half), Math.exp(meanLog + half));
-        System.out.printf(Locale.ROOT, "rounds where %s was slower: %d of %d%n", name, serverSlower, rounds);
-        List<String> quartiles = new ArrayList<>();
-        for (double q : new double[] {0.1, 0.25, 0.75, 0.9}) {
-            quartiles.add(String.format(Locale.ROOT, "p%.0f %.4f", q * 100, sorted[(int) Math.round(q * (rounds - 1))]));
-        }
-        System.out.println("ratio spread: " + String.join(", ", quartiles));
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    /**
-     * 1-based ranks (lo, hi) of the order statistics that bound the median with at least 95%
-     * confidence: the largest lo with P(Binomial(n, 1/2) < lo) <= 2.5%, and hi = n + 1 - lo.
-     */
-    static int[] medianConfidenceRanks(int n) {
-        double cumulative = 0;
-        double p = Math.pow(0.5, n);
-        int lo = 1;
-        for (int k = 0; k < n; k++) {
-            cumulative += p;
-            if (cumulative > 0.025) {
-                lo = Math.max(1, k);
-                break;
-            }
-            p = p * (n - k) / (k + 1);
-        }
-        return new int[] {lo, n + 1 - lo};
+                name, summary.geometricMean(), summary.geometricMeanLow(), summary.geometricMeanHigh());
+        System.out.printf(Locale.ROOT, "rounds where %s was slower: %d of %d%n", name, summary.countAbove(1), rounds);
+        System.out.println("ratio spread: " + summary.spread());
     }
 }
