@@ -2,6 +2,7 @@ package io.tidemark.server.nbd;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -17,6 +18,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tidemark.server.protocol.HandshakeDecoder;
 import io.tidemark.server.protocol.HandshakeEncoder;
+import io.tidemark.server.protocol.PayloadLandingAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -200,6 +202,8 @@ public final class NbdServer implements AutoCloseable {
      */
     static void initConnection(ChannelPipeline pipeline, ServerContext context, ClientPolicy policy,
             ConnectionAdmission admission) {
+        ChannelConfig config = pipeline.channel().config();
+        config.setRecvByteBufAllocator(new PayloadLandingAllocator(config.getRecvByteBufAllocator()));
         if (admission != null && !admission.limits().idleTimeout().isZero()) {
             pipeline.addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
                     admission.limits().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));

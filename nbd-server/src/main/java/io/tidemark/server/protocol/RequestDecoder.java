@@ -3,6 +3,7 @@ package io.tidemark.server.protocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.tidemark.server.protocol.NbdProtocol.Command;
 import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
 import io.tidemark.server.protocol.NbdProtocol.Magic;
@@ -31,6 +32,12 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      */
     static final int UPFRONT_GATHER_CAPACITY = 2 * 1024 * 1024;
 
+    /**
+     * Payload still to come below this arrives in one ordinary read together with the next
+     * header; reading it into the payload separately would cost a second read for the header.
+     */
+    static final int MIN_LANDING = 64 * 1024;
+
     private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD, BROKEN }
 
     private final boolean extendedHeaders;
@@ -43,6 +50,9 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private long toSkip;
     /** A WRITE payload being gathered, or null. */
     private ByteBuf payload;
+    /** The slice of {@link #payload} handed to the socket for its next read, or null. */
+    private ByteBuf landing;
+    private PayloadLandingAllocator landingAllocator;
 
     /** A decoder of compact (28-byte) request headers. */
     public RequestDecoder() {
@@ -52,6 +62,37 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     /** @param extendedHeaders whether NBD_OPT_EXTENDED_HEADERS was negotiated: 32-byte headers, 64-bit lengths */
     public RequestDecoder(boolean extendedHeaders) {
         this.extendedHeaders = extendedHeaders;
+    }
+
+    /**
+     * Lets the connection's socket read payload bytes straight into the payload buffer, unless TLS
+     * sits in front (the socket's bytes are then ciphertext, not payload).
+     */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().config().getRecvByteBufAllocator() instanceof PayloadLandingAllocator allocator
+                && ctx.pipeline().get(SslHandler.class) == null) {
+            landingAllocator = allocator;
+            allocator.attach(this);
+        }
+    }
+
+    /**
+     * The free part of the payload being gathered, for the socket's next read, or null when there
+     * is none worth a read of its own or the decoder still holds unread bytes (those come first).
+     * The slice holds its own reference; the bytes it receives come back through {@link #decode}
+     * as that same slice.
+     */
+    ByteBuf payloadLanding() {
+        if (state != State.PAYLOAD || payload == null || internalBuffer().isReadable()) {
+            return null;
+        }
+        int free = payload.capacity() - payload.writerIndex();
+        if (free < MIN_LANDING) {
+            return null;
+        }
+        landing = payload.retainedSlice(payload.writerIndex(), free).clear();
+        return landing;
     }
 
     @Override
@@ -82,10 +123,17 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     /**
      * A payload already buffered in full is passed on as a slice, without a copy. One still
      * arriving is gathered into its own buffer (see {@link #UPFRONT_GATHER_CAPACITY}), so the
-     * decoder's buffer never grows to hold a large WRITE.
+     * decoder's buffer never grows to hold a large WRITE; what the socket read straight into that
+     * buffer (see {@link #payloadLanding}) is only counted, not copied.
      */
     private void decodePayload(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (payload == null && in.readableBytes() >= length) {
+        if (in == landing) {
+            // the socket read into the payload itself: the bytes are in place already
+            landing = null;
+            int landed = in.readableBytes();
+            in.skipBytes(landed);
+            payload.writerIndex(payload.writerIndex() + landed);
+        } else if (payload == null && in.readableBytes() >= length) {
             emit(in.readRetainedSlice((int) length), out);
             return;
         }
@@ -94,7 +142,9 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             int initial = (int) Math.min(length, Math.max(in.readableBytes(), UPFRONT_GATHER_CAPACITY));
             payload = ctx.alloc().directBuffer(initial, (int) length);
         }
-        payload.writeBytes(in, (int) Math.min(in.readableBytes(), length - payload.writerIndex()));
+        if (in.isReadable()) {
+            payload.writeBytes(in, (int) Math.min(in.readableBytes(), length - payload.writerIndex()));
+        }
         if (payload.writerIndex() == length) {
             ByteBuf complete = payload;
             payload = null;
@@ -109,6 +159,11 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        if (landingAllocator != null) {
+            landingAllocator.detach(this);
+            landingAllocator = null;
+        }
+        landing = null; // the read it went to releases it
         if (payload != null) {
             payload.release();
             payload = null;

@@ -3,12 +3,19 @@ package io.tidemark.server.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.tidemark.server.protocol.NbdProtocol.Command;
 import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RequestDecoderTest {
 
@@ -95,6 +102,58 @@ class RequestDecoderTest {
         assertThat(allocator.made).hasSize(1);
         assertThat(allocator.made.getFirst().capacity()).isEqualTo(length);
         write.releasePayload();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void socketReadsLandInThePayloadBufferAndEndUpInTheRequest(boolean extended) {
+        int length = 1024 * 1024;
+        byte[] data = new byte[length];
+        new Random(7).nextBytes(data);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        TrackingAllocator buffers = new TrackingAllocator();
+        channel.config().setAllocator(buffers);
+        PayloadLandingAllocator landing = new PayloadLandingAllocator(channel.config().getRecvByteBufAllocator());
+        channel.config().setRecvByteBufAllocator(landing);
+        RequestDecoder decoder = new RequestDecoder(extended);
+        channel.pipeline().addLast(decoder);
+        RecvByteBufAllocator.Handle reads = landing.newHandle();
+        Wire header = extended
+                ? Wire.of().extendedRequest(CommandFlags.PAYLOAD_LEN, Command.WRITE, 1, 4096, length)
+                : Wire.of().request(0, Command.WRITE, 1, 4096, length);
+        channel.writeInbound(Unpooled.wrappedBuffer(header.bytes(Arrays.copyOf(data, 100)).toArray()));
+
+        ByteBuf first = reads.allocate(channel.alloc());
+        assertThat(first.writableBytes()).isEqualTo(length - 100);
+        first.writeBytes(data, 100, 300_000); // a short read
+        channel.writeInbound(first);
+        ByteBuf lost = reads.allocate(channel.alloc()); // a read that got nothing: the channel releases it
+        lost.release();
+        channel.writeInbound(Unpooled.wrappedBuffer(data, 300_100, 1000)); // an ordinary buffer is copied
+        ByteBuf rest = reads.allocate(channel.alloc());
+        assertThat(rest.writableBytes()).isEqualTo(length - 301_100);
+        rest.writeBytes(data, 301_100, length - 301_100);
+        channel.writeInbound(rest);
+
+        Request write = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(write.payload())).isEqualTo(data);
+        assertThat(buffers.made).hasSize(1);
+        assertThat(decoder.payloadLanding()).isNull(); // between requests reads are ordinary
+        write.releasePayload();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aPayloadRemainderTooShortForAReadOfItsOwnIsNotOffered() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.config().setRecvByteBufAllocator(new PayloadLandingAllocator(channel.config().getRecvByteBufAllocator()));
+        RequestDecoder decoder = new RequestDecoder();
+        channel.pipeline().addLast(decoder);
+        int length = 1024 * 1024;
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 1, 0, length)
+                .zeroes(length - RequestDecoder.MIN_LANDING + 1).toArray()));
+        assertThat(decoder.payloadLanding()).isNull();
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
 
