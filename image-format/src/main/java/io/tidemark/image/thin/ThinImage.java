@@ -929,14 +929,21 @@ public final class ThinImage implements BlockDevice {
      * ({@link #contiguousData}) may still be sending it: that read picked the place while the map
      * still pointed there, and reusing (or hole-punching) it before the send ends would put another
      * cluster's bytes, or zeroes, into the reply. Such a range goes back to the released ones and
-     * is freed by a later commit. Deferring instead of waiting keeps FLUSH from waiting on a slow
-     * client's socket; a pin lasts one send, so the deferral is short.
+     * is freed by a later commit: the next flush after any change, or close at the latest (the
+     * map version bump makes close commit even with nothing else changed). Deferring instead of waiting keeps FLUSH from waiting on a
+     * slow client's socket; a pin lasts one send, so the deferral is short.
      */
     private void freeUnlessPinned(long start, long length) throws IOException {
         long end = start + length;
         for (Pin pin : pins) {
             if (pin.start < end && start < pin.end) {
                 allocator.release(start, length);
+                mapLock.lock();
+                try {
+                    mapVersion++;
+                } finally {
+                    mapLock.unlock();
+                }
                 return;
             }
         }
