@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The storage behind one export: a fixed-size array of bytes that can be read, written, flushed,
@@ -55,6 +56,16 @@ public interface BlockDevice extends Closeable {
      * a non-empty range and may stop early (but not before covering at least one byte).
      */
     List<Extent> extents(long offset, long length) throws IOException;
+
+    /**
+     * Where {@code [offset, offset + length)} is stored contiguously and uncompressed in one file,
+     * for a transfer without copying; empty when it is not (holes, zeroes, compressed or scattered
+     * storage) or the device cannot tell. The caller must {@link FileSegment#release()} what it
+     * gets. The default is empty: such callers read with {@link #read}.
+     */
+    default Optional<FileSegment> contiguousData(long offset, long length) throws IOException {
+        return Optional.empty();
+    }
 
     /** Hints that the range will be read soon; the default does nothing. */
     default void cache(long offset, long length) throws IOException {

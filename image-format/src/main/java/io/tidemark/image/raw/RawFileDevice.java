@@ -6,6 +6,7 @@ import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.FastZeroUnsupportedException;
+import io.tidemark.image.FileSegment;
 import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import io.tidemark.image.hostfile.HostFile;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -206,6 +208,16 @@ public final class RawFileDevice implements BlockDevice {
             }
             position += n;
         }
+    }
+
+    /**
+     * Every range: guest offset is file offset. Nothing needs pinning: a raw file never moves data,
+     * and a TRIM racing the transfer leaves the bytes as undefined as it leaves a {@link #read}'s.
+     */
+    @Override
+    public Optional<FileSegment> contiguousData(long offset, long length) {
+        checkRange(offset, length);
+        return Optional.of(new FileSegment(channel, offset, length, () -> { }));
     }
 
     @Override

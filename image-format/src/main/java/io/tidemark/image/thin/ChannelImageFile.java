@@ -29,6 +29,11 @@ final class ChannelImageFile implements ImageFile {
         this.host = host;
     }
 
+    @Override
+    public FileChannel channel() {
+        return channel;
+    }
+
     /** Opens and locks an existing image file. */
     static ChannelImageFile open(Path path, boolean readOnly) throws IOException {
         return lock(path, readOnly, readOnly

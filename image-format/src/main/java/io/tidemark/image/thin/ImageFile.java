@@ -3,6 +3,7 @@ package io.tidemark.image.thin;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * The file operations a thin image performs, and nothing else, so that tests can substitute a
@@ -33,6 +34,14 @@ interface ImageFile extends Closeable {
      *         the contents stayed as they were
      */
     boolean releaseSpace(long offset, long length) throws IOException;
+
+    /**
+     * The open channel of the file, for transfers to a socket without copying (sendfile); null
+     * when this layer has none (test substitutes), and then reads go through {@link #read}.
+     */
+    default FileChannel channel() {
+        return null;
+    }
 
     /** Reads exactly {@code dst.remaining()} bytes or fails naming the offset. */
     default void readFully(ByteBuffer dst, long position) throws IOException {

@@ -5,14 +5,19 @@ import io.tidemark.image.BlockDevice;
 import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
+import io.tidemark.image.FileSegment;
 import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
@@ -61,6 +66,19 @@ public final class ThinImage implements BlockDevice {
     private volatile boolean dirtyOnDisk;
     private volatile IOException failure;
     private volatile boolean closed;
+    /** Physical ranges handed out by {@link #contiguousData} and not yet released. */
+    private final Set<Pin> pins = ConcurrentHashMap.newKeySet();
+
+    /** A range of the file a zero-copy read is sending; identity, so equal ranges pin twice. */
+    private static final class Pin {
+        final long start;
+        final long end;
+
+        Pin(long start, long end) {
+            this.start = start;
+            this.end = end;
+        }
+    }
 
     private ThinImage(ImageFile file, ImageLoader.Loaded loaded, boolean readOnly, AllocationListener listener) {
         this.file = file;
@@ -245,6 +263,43 @@ public final class ThinImage implements BlockDevice {
                 file.readFully(part, physical);
             }
             return n;
+        } finally {
+            clusterLocks.unlockRun(cluster, stamps);
+        }
+    }
+
+    /**
+     * The file range of {@code [offset, offset + length)} when every cluster it touches is an
+     * uncompressed data cluster and they lie at consecutive file offsets; empty otherwise. The
+     * range stays pinned until the segment is released: see {@link #freeUnlessPinned}.
+     */
+    @Override
+    public Optional<FileSegment> contiguousData(long offset, long length) throws IOException {
+        ensureOpen();
+        checkRange(offset, length);
+        FileChannel channel = file.channel();
+        if (channel == null || length == 0) {
+            return Optional.empty();
+        }
+        long cluster = offset >>> clusterBits;
+        long last = (offset + length - 1) >>> clusterBits;
+        if (clusterLocks.runLimit(cluster, last) < last - cluster + 1) {
+            return Optional.empty();
+        }
+        int count = (int) (last - cluster + 1);
+        if (contiguousDataRun(cluster, count) < count) {
+            return Optional.empty(); // unlocked peek: the common miss costs no locks
+        }
+        long[] stamps = clusterLocks.lockRun(cluster, count, false);
+        try {
+            if (contiguousDataRun(cluster, count) < count) {
+                return Optional.empty();
+            }
+            long physical = MapEntry.offset(map.get(cluster)) + (offset & (clusterSize - 1));
+            // Pinned while the entries are locked: a TRIM can only free these clusters after this.
+            Pin pin = new Pin(physical, physical + length);
+            pins.add(pin);
+            return Optional.of(new FileSegment(channel, physical, length, () -> pins.remove(pin)));
         } finally {
             clusterLocks.unlockRun(cluster, stamps);
         }
@@ -854,7 +909,7 @@ public final class ThinImage implements BlockDevice {
         if (plan != null) {
             // Punch before the ranges become allocatable, or a punch could zero a new allocation.
             for (long[] range : plan.freed) {
-                allocator.makeFree(range[0], range[1], file.releaseSpace(range[0], range[1]));
+                freeUnlessPinned(range[0], range[1]);
             }
             if (plan.replacedL1Length > 0) {
                 allocator.makeFree(plan.replacedL1Offset, plan.replacedL1Length,
@@ -867,6 +922,32 @@ public final class ThinImage implements BlockDevice {
                 listener.allocated(plan.l1Offset, plan.l1Length, allocator.usage());
             }
         }
+    }
+
+    /**
+     * Makes space the durable header no longer references reusable, unless a zero-copy read
+     * ({@link #contiguousData}) may still be sending it: that read picked the place while the map
+     * still pointed there, and reusing (or hole-punching) it before the send ends would put another
+     * cluster's bytes, or zeroes, into the reply. Such a range goes back to the released ones and
+     * is freed by a later commit: the next flush after any change, or close at the latest (the
+     * map version bump makes close commit even with nothing else changed). Deferring instead of waiting keeps FLUSH from waiting on a
+     * slow client's socket; a pin lasts one send, so the deferral is short.
+     */
+    private void freeUnlessPinned(long start, long length) throws IOException {
+        long end = start + length;
+        for (Pin pin : pins) {
+            if (pin.start < end && start < pin.end) {
+                allocator.release(start, length);
+                mapLock.lock();
+                try {
+                    mapVersion++;
+                } finally {
+                    mapLock.unlock();
+                }
+                return;
+            }
+        }
+        allocator.makeFree(start, length, file.releaseSpace(start, length));
     }
 
     /**

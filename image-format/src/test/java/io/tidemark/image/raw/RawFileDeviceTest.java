@@ -7,6 +7,7 @@ import io.tidemark.image.AllocationListener;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.FastZeroUnsupportedException;
+import io.tidemark.image.FileSegment;
 import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import java.io.IOException;
@@ -50,6 +51,28 @@ class RawFileDeviceTest {
         byte[] bytes = new byte[length];
         buf.flip().get(bytes);
         return bytes;
+    }
+
+    @Test
+    void everyRangeIsAFileSegmentAtTheSameOffset() throws IOException {
+        byte[] data = new byte[SIZE];
+        new Random(3).nextBytes(data);
+        Path path = Files.write(dir.resolve("disk.raw"), data);
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            FileSegment whole = device.contiguousData(0, SIZE).orElseThrow();
+            assertThat(whole.position()).isZero();
+            assertThat(whole.length()).isEqualTo(SIZE);
+            FileSegment part = device.contiguousData(12345, 100 * K).orElseThrow();
+            ByteBuffer buf = ByteBuffer.allocate(100 * K);
+            while (buf.hasRemaining()) {
+                assertThat(part.channel().read(buf, part.position() + buf.position())).isPositive();
+            }
+            assertThat(buf.array()).isEqualTo(Arrays.copyOfRange(data, 12345, 12345 + 100 * K));
+            part.release();
+            whole.release();
+            assertThat(part.channel().isOpen()).isTrue();
+            assertThatThrownBy(() -> device.contiguousData(SIZE - 10, 11)).isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test

@@ -3,10 +3,12 @@ package io.tidemark.server.control;
 import io.tidemark.image.BlockDevice;
 import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.Extent;
+import io.tidemark.image.FileSegment;
 import io.tidemark.image.ZeroMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -64,6 +66,26 @@ public final class MeteredBlockDevice implements BlockDevice {
             throw e;
         }
         read.record(bytes, System.nanoTime() - start);
+    }
+
+    /**
+     * A zero-copy read counts as a read of its bytes when its segment is found; the latency is the
+     * lookup's, as the transfer happens later on the socket.
+     */
+    @Override
+    public Optional<FileSegment> contiguousData(long offset, long length) throws IOException {
+        long start = System.nanoTime();
+        Optional<FileSegment> segment;
+        try {
+            segment = inner.contiguousData(offset, length);
+        } catch (IOException | RuntimeException e) {
+            failed("read", e);
+            throw e;
+        }
+        if (segment.isPresent()) {
+            read.record(length, System.nanoTime() - start);
+        }
+        return segment;
     }
 
     @Override

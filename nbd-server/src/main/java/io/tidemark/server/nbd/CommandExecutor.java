@@ -3,6 +3,7 @@ package io.tidemark.server.nbd;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.FileRegion;
 import io.tidemark.image.BlockDevice;
 import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
@@ -16,12 +17,14 @@ import io.tidemark.server.protocol.Request;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.ToIntFunction;
 
 /**
  * Runs one validated request against the export's device, on an I/O thread, and builds its
- * reply; one method per command. READ data goes straight from the device into a pooled
- * direct buffer that the reply encoder hands to the socket.
+ * reply; one method per command. READ data stored plainly in the device's file goes to the
+ * socket as a file region (sendfile, {@link ZeroCopyReads}); other data goes from the device into
+ * a pooled direct buffer that the reply encoder hands to the socket.
  */
 final class CommandExecutor {
 
@@ -35,12 +38,15 @@ final class CommandExecutor {
     private final BlockDevice device;
     private final GroupCommit commit;
     private final ByteBufAllocator alloc;
+    private final ZeroCopyReads zeroCopy;
 
-    CommandExecutor(NegotiatedSession session, GroupCommit commit, ByteBufAllocator alloc) {
+    /** @param zeroCopy whether READ data may go out as file regions (not under TLS) */
+    CommandExecutor(NegotiatedSession session, GroupCommit commit, ByteBufAllocator alloc, boolean zeroCopy) {
         this.session = session;
         this.device = session.export().device();
         this.commit = commit;
         this.alloc = alloc;
+        this.zeroCopy = new ZeroCopyReads(device, zeroCopy);
     }
 
     Reply execute(Request r) throws IOException {
@@ -73,7 +79,20 @@ final class CommandExecutor {
     }
 
     private Reply simpleRead(Request r) throws IOException {
+        Optional<FileRegion> region = zeroCopy.region(r.offset(), (int) r.length());
+        if (region.isPresent()) {
+            return new Reply.SimpleFile(r.cookie(), region.get());
+        }
         return new Reply.Simple(r.cookie(), 0, readData(r.offset(), (int) r.length()));
+    }
+
+    /** An OFFSET_DATA chunk: sent from the file when it is stored plainly there, else read into a buffer. */
+    private Reply.Chunk dataChunk(long offset, int length) throws IOException {
+        Optional<FileRegion> region = zeroCopy.region(offset, length);
+        if (region.isPresent()) {
+            return new Reply.OffsetFile(offset, region.get());
+        }
+        return new Reply.OffsetData(offset, readData(offset, length));
     }
 
     /**
@@ -85,21 +104,19 @@ final class CommandExecutor {
             return chunked(r, List.of(new Reply.None()));
         }
         if (r.hasFlag(CommandFlags.DF) || !device.capabilities().extents() || r.length() < SPARSE_READ_MINIMUM) {
-            return chunked(r, List.of(new Reply.OffsetData(r.offset(), readData(r.offset(), (int) r.length()))));
+            return chunked(r, List.of(dataChunk(r.offset(), (int) r.length())));
         }
         List<Run> runs = runs(r.offset(), r.length(), Integer.MAX_VALUE, CommandExecutor::zeroKey);
         List<Reply.Chunk> chunks = new ArrayList<>(runs.size());
         try {
             for (Run run : runs) {
                 chunks.add(run.key() == 1 ? new Reply.OffsetHole(run.offset(), (int) run.length())
-                        : new Reply.OffsetData(run.offset(), readData(run.offset(), (int) run.length())));
+                        : dataChunk(run.offset(), (int) run.length()));
             }
         } catch (IOException | RuntimeException e) {
-            chunks.forEach(c -> {
-                if (c instanceof Reply.OffsetData d) {
-                    d.data().release();
-                }
-            });
+            if (!chunks.isEmpty()) {
+                chunked(r, chunks).releaseData();
+            }
             throw e;
         }
         return chunked(r, chunks);

@@ -3,6 +3,7 @@ package io.tidemark.server.nbd;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
@@ -84,7 +85,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.commands = new CommandExecutor(session, server.exports().groupCommit(session.export()), ctx.alloc());
+        this.commands = new CommandExecutor(session, server.exports().groupCommit(session.export()), ctx.alloc(),
+                ctx.pipeline().get(SslHandler.class) == null); // TLS encrypts buffers: no file regions
         memory.connectionOpened();
     }
 

@@ -42,6 +42,13 @@ final class ExtendedReplyEncoder {
                     out.add(d.data());
                     headers = null;
                 }
+                case Reply.OffsetFile f -> {
+                    header(headers, flags, ReplyChunk.OFFSET_DATA, reply, Long.BYTES + f.data().count());
+                    headers.writeLong(f.offset());
+                    out.add(headers);
+                    out.add(f.data());
+                    headers = null;
+                }
                 case Reply.OffsetHole h -> {
                     header(headers, flags, ReplyChunk.OFFSET_HOLE, reply, Long.BYTES + Integer.BYTES);
                     headers.writeLong(h.offset());

@@ -1,6 +1,7 @@
 package io.tidemark.server.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.FileRegion;
 import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
 import java.util.List;
 
@@ -21,6 +22,7 @@ public sealed interface Reply {
                     s.data().release();
                 }
             }
+            case SimpleFile s -> s.data().release();
             case Structured r -> releaseChunkData(r.chunks());
             case Extended r -> releaseChunkData(r.chunks());
         }
@@ -28,14 +30,23 @@ public sealed interface Reply {
 
     private static void releaseChunkData(List<Chunk> chunks) {
         chunks.forEach(c -> {
-            if (c instanceof OffsetData d) {
-                d.data().release();
+            switch (c) {
+                case OffsetData d -> d.data().release();
+                case OffsetFile f -> f.data().release();
+                default -> { }
             }
         });
     }
 
     /** A simple reply: error code and, for a successful READ, the data. */
     record Simple(long cookie, int error, ByteBuf data) implements Reply {
+    }
+
+    /**
+     * A successful simple READ reply whose data the socket sends straight from a file (sendfile),
+     * without copying it through a buffer.
+     */
+    record SimpleFile(long cookie, FileRegion data) implements Reply {
     }
 
     /** A structured reply: one or more chunks of the same cookie, the last one flagged DONE. */
@@ -80,6 +91,14 @@ public sealed interface Reply {
 
     /** NBD_REPLY_TYPE_OFFSET_DATA: the readable bytes of {@code data} are the export at {@code offset}. */
     record OffsetData(long offset, ByteBuf data) implements Chunk {
+        @Override
+        public int type() {
+            return ReplyChunk.OFFSET_DATA;
+        }
+    }
+
+    /** NBD_REPLY_TYPE_OFFSET_DATA whose bytes the socket sends straight from a file (sendfile). */
+    record OffsetFile(long offset, FileRegion data) implements Chunk {
         @Override
         public int type() {
             return ReplyChunk.OFFSET_DATA;

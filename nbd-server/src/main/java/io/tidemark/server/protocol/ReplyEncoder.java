@@ -35,6 +35,14 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
                     out.add(s.data());
                 }
             }
+            case Reply.SimpleFile s -> {
+                ByteBuf header = ctx.alloc().directBuffer(SIMPLE_HEADER_LENGTH);
+                header.writeInt(Magic.SIMPLE_REPLY);
+                header.writeInt(0);
+                header.writeLong(s.cookie());
+                out.add(header);
+                out.add(s.data());
+            }
             case Reply.Structured r -> encodeStructured(ctx, r, out);
             case Reply.Extended r -> ExtendedReplyEncoder.encode(ctx.alloc(), r, out);
         }
@@ -59,6 +67,13 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
                     headers.writeLong(d.offset());
                     out.add(headers);
                     out.add(d.data());
+                    headers = null;
+                }
+                case Reply.OffsetFile f -> {
+                    headers.writeInt(Math.toIntExact(Long.BYTES + f.data().count()));
+                    headers.writeLong(f.offset());
+                    out.add(headers);
+                    out.add(f.data());
                     headers = null;
                 }
                 case Reply.OffsetHole h -> {

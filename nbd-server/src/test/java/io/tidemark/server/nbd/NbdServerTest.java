@@ -3,7 +3,10 @@ package io.tidemark.server.nbd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tidemark.image.raw.RawFileDevice;
+import io.tidemark.image.thin.ThinImage;
 import io.tidemark.server.nbd.NbdTestClient.SimpleReplyView;
+import io.tidemark.server.protocol.NbdProtocol;
 import io.tidemark.server.protocol.NbdProtocol.Command;
 import io.tidemark.server.protocol.NbdProtocol.CommandFlags;
 import io.tidemark.server.protocol.NbdProtocol.Option;
@@ -113,6 +116,62 @@ class NbdServerTest {
             client.request(0, Command.READ, 2, 0, 3);
             assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
             assertThat(client.readData(3)).containsExactly(4, 5, 6);
+        }
+    }
+
+    /**
+     * Reads of at least {@link ZeroCopyReads#MINIMUM} from a raw file and from a thin image go out
+     * as file regions (sendfile on epoll, transferTo on NIO); the client gets the file's bytes, in
+     * simple and in structured replies, and a read spanning a hole still gets its hole chunk.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void zeroCopyReadsReturnTheStoredBytesOnEitherTransport(Transport transport) throws Exception {
+        long seed = System.nanoTime();
+        byte[] data = new byte[1 << 20];
+        new Random(seed).nextBytes(data);
+        Path rawPath = Files.write(dir.resolve("disk.raw"), data);
+        try (RawFileDevice raw = RawFileDevice.open(rawPath, false);
+                ThinImage thin = ThinImage.create(dir.resolve("disk.tdm"), 2L * data.length, 65536, false)) {
+            thin.write(0, java.nio.ByteBuffer.wrap(data), false);
+            server = NbdServer.start(new ExportRegistry(List.of(new Export("raw", "raw file", raw),
+                    new Export("thin", "thin image", thin))), List.of(new ListenAddress.Tcp("127.0.0.1", 0)),
+                    ConnectionLimits.DEFAULT, 2, transport);
+            for (String export : List.of("raw", "thin")) {
+                try (SocketLink simpleLink = SocketLink.tcp("127.0.0.1", tcpPort());
+                        SocketLink structuredLink = SocketLink.tcp("127.0.0.1", tcpPort())) {
+                    NbdTestClient simple = new NbdTestClient(simpleLink);
+                    simple.handshake(export, false, false);
+                    for (int i = 0; i < 4; i++) {
+                        simple.request(0, Command.READ, i, 1000 + i * 200_000L, 300_000);
+                    }
+                    for (int i = 0; i < 4; i++) {
+                        SimpleReplyView reply = simple.readSimpleReply();
+                        assertThat(reply.error()).isZero();
+                        int at = 1000 + (int) reply.cookie() * 200_000;
+                        assertThat(simple.readData(300_000)).as("%s seed %d", export, seed)
+                                .isEqualTo(java.util.Arrays.copyOfRange(data, at, at + 300_000));
+                    }
+                    NbdTestClient structured = new NbdTestClient(structuredLink);
+                    structured.handshake(export, true, false);
+                    structured.request(0, Command.READ, 9, 4096, 256 * 1024);
+                    assertThat(NbdTestClient.reassemble(structured.readStructuredReply(9), 4096, 256 * 1024))
+                            .as("%s seed %d", export, seed).isEqualTo(java.util.Arrays.copyOfRange(data, 4096, 4096 + 256 * 1024));
+                }
+            }
+            try (SocketLink link = SocketLink.tcp("127.0.0.1", tcpPort())) {
+                NbdTestClient client = new NbdTestClient(link);
+                client.handshake("thin", true, false);
+                client.request(0, Command.READ, 10, data.length - 65536, 2 * 65536);
+                List<NbdTestClient.ChunkView> chunks = client.readStructuredReply(10);
+                assertThat(chunks).extracting(NbdTestClient.ChunkView::type)
+                        .containsExactly(NbdProtocol.ReplyChunk.OFFSET_DATA, NbdProtocol.ReplyChunk.OFFSET_HOLE);
+                byte[] read = NbdTestClient.reassemble(chunks, data.length - 65536, 2 * 65536);
+                assertThat(java.util.Arrays.copyOf(read, 65536))
+                        .isEqualTo(java.util.Arrays.copyOfRange(data, data.length - 65536, data.length));
+            }
+            server.close();
+            server = null;
         }
     }
 
