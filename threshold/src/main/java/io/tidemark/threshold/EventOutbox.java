@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -49,6 +50,12 @@ public final class EventOutbox implements Closeable {
     /** Pending events beyond which new events are coalesced per export: about 5 MB of JSON. */
     public static final int DEFAULT_LIMIT = 10_000;
 
+    /** Opens the log file; tests substitute one whose writes fail. */
+    @FunctionalInterface
+    interface LogOpener {
+        FileChannel open(Path file, OpenOption... options) throws IOException;
+    }
+
     /** An undelivered event, the number of earlier events of its export it stands for, its line's size. */
     private record Pending(ThresholdEvent event, long coalesced, int lineBytes) {
     }
@@ -57,6 +64,7 @@ public final class EventOutbox implements Closeable {
     private final Path file;
     private final long compactBytes;
     private final int limit;
+    private final LogOpener opener;
     private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
     private FileChannel channel;
     private long size;
@@ -65,7 +73,7 @@ public final class EventOutbox implements Closeable {
     /** Whether appends are folding events now; the warning is logged once per such episode. */
     private boolean coalescing;
 
-    private EventOutbox(Path dir, long compactBytes, int limit) {
+    private EventOutbox(Path dir, long compactBytes, int limit, LogOpener opener) {
         if (limit < 1) {
             throw new IllegalArgumentException("outbox limit must be at least 1 event, got " + limit);
         }
@@ -73,6 +81,7 @@ public final class EventOutbox implements Closeable {
         this.file = dir.resolve(FILE_NAME);
         this.compactBytes = compactBytes;
         this.limit = limit;
+        this.opener = opener;
     }
 
     public static EventOutbox open(Path dir) throws IOException {
@@ -88,8 +97,12 @@ public final class EventOutbox implements Closeable {
      * @param limit        pending events beyond which new events are coalesced per export
      */
     public static EventOutbox open(Path dir, long compactBytes, int limit) throws IOException {
+        return open(dir, compactBytes, limit, FileChannel::open);
+    }
+
+    static EventOutbox open(Path dir, long compactBytes, int limit, LogOpener opener) throws IOException {
         Files.createDirectories(dir);
-        EventOutbox outbox = new EventOutbox(dir, compactBytes, limit);
+        EventOutbox outbox = new EventOutbox(dir, compactBytes, limit, opener);
         outbox.recover();
         return outbox;
     }
@@ -206,8 +219,13 @@ public final class EventOutbox implements Closeable {
     private int write(char kind, String payload) throws IOException {
         byte[] line = line(kind, payload);
         ByteBuffer buf = ByteBuffer.wrap(line);
-        while (buf.hasRemaining()) {
-            channel.write(buf);
+        try {
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+        } catch (IOException e) {
+            cutBackTo(size, e);
+            throw e;
         }
         size += line.length;
         return line.length;
@@ -225,6 +243,20 @@ public final class EventOutbox implements Closeable {
         return line;
     }
 
+    /**
+     * Removes what a failed append wrote (a full disk writes part of a line): the next record would
+     * otherwise continue that torn line, and recovery, which stops at the first damaged record,
+     * would drop every event after it.
+     */
+    private void cutBackTo(long end, IOException cause) {
+        try {
+            channel.truncate(end);
+            channel.position(end);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
     private void recover() throws IOException {
         byte[] content = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
         int pos = 0;
@@ -236,7 +268,7 @@ public final class EventOutbox implements Closeable {
             }
             pos = end + 1;
         }
-        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        channel = opener.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         channel.truncate(pos);
         channel.position(pos);
         channel.force(true);
@@ -311,7 +343,7 @@ public final class EventOutbox implements Closeable {
         channel.close();
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         StateDirectory.forceDirectory(dir);
-        channel = FileChannel.open(file, StandardOpenOption.WRITE);
+        channel = opener.open(file, StandardOpenOption.WRITE);
         channel.position(newSize);
         log.debug("outbox {}: compacted {} bytes to {}", file, size, newSize);
         size = newSize;

@@ -1,7 +1,10 @@
 package io.tidemark.threshold;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -50,6 +53,22 @@ class EventOutboxTest {
         }
         try (EventOutbox outbox = EventOutbox.open(dir)) {
             assertThat(outbox.pendingEvents()).containsExactly(event("a", 1), event("a", 3));
+        }
+    }
+
+    @Test
+    void anAppendThatFailsHalfWayLeavesNoTornLineForLaterEventsToContinue() throws Exception {
+        TornWriteChannel[] log = new TornWriteChannel[1];
+        EventOutbox.LogOpener tearing = (file, options) -> log[0] = new TornWriteChannel(FileChannel.open(file, options));
+        try (EventOutbox outbox = EventOutbox.open(dir, EventOutbox.DEFAULT_COMPACT_BYTES, EventOutbox.DEFAULT_LIMIT, tearing)) {
+            outbox.append(event("a", 1));
+            log[0].tearNextWrite(10);
+            assertThatThrownBy(() -> outbox.append(event("a", 2))).isInstanceOf(IOException.class);
+            outbox.append(event("a", 3));
+        }
+        try (EventOutbox outbox = EventOutbox.open(dir)) {
+            assertThat(outbox.pendingEvents()).as("the event after the failed append survives a reopen")
+                    .containsExactly(event("a", 1), event("a", 3));
         }
     }
 
