@@ -1,7 +1,6 @@
 package io.tidemark.server.cli.image;
 
 import io.tidemark.image.ImageFiles;
-import io.tidemark.image.raw.RawFileDevice;
 import io.tidemark.image.thin.CheckResult;
 import io.tidemark.image.thin.ImageChecker;
 import java.io.IOException;
@@ -41,10 +40,9 @@ final class CheckCommand implements Callable<Integer> {
             throw new IllegalArgumentException(
                     "--repair writes the image and needs its lock; it cannot be combined with --force-share");
         }
-        boolean unlocked = forceShare.requested(path);
         CheckReport report = switch (ImageFiles.kindOf(path)) {
-            case RAW -> rawCheck(unlocked);
-            case THIN -> thinCheck(unlocked);
+            case RAW -> rawCheck();
+            case THIN -> thinCheck();
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -56,17 +54,17 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     /** A raw file has no metadata that could be wrong; opening it proves it is readable. */
-    private CheckReport rawCheck(boolean unlocked) throws IOException {
-        (unlocked ? RawFileDevice.openForceShare(path) : RawFileDevice.open(path, !repair)).close();
+    private CheckReport rawCheck() throws IOException {
+        forceShare.openRaw(path, !repair).close();
         return CheckReport.ofRaw(path.toString());
     }
 
-    private CheckReport thinCheck(boolean unlocked) throws IOException {
+    private CheckReport thinCheck() throws IOException {
         if (repair) {
             return CheckReport.of(path.toString(), ImageChecker.repair(path));
         }
         try (Progress progress = Progress.onTerminal(spec.commandLine().getErr(), "checking", Progress.Unit.TABLES)) {
-            return CheckReport.of(path.toString(), unlocked
+            return CheckReport.of(path.toString(), forceShare.requested(path)
                     ? ImageChecker.checkForceShare(path, progress::update)
                     : ImageChecker.check(path, progress::update));
         }

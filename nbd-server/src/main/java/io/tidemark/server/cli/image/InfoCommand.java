@@ -34,10 +34,9 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        boolean unlocked = forceShare.requested(path);
         InfoReport info = switch (ImageFiles.kindOf(path)) {
-            case RAW -> rawInfo(unlocked);
-            case THIN -> thinInfo(unlocked);
+            case RAW -> rawInfo();
+            case THIN -> thinInfo();
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -48,8 +47,8 @@ final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private InfoReport rawInfo(boolean unlocked) throws IOException {
-        try (RawFileDevice device = unlocked ? RawFileDevice.openForceShare(path) : RawFileDevice.open(path, true)) {
+    private InfoReport rawInfo() throws IOException {
+        try (RawFileDevice device = forceShare.openRaw(path, true)) {
             long[] allocated = {0};
             ExtentWalk.walk(device, extent -> {
                 if (extent.type() == ExtentType.DATA) {
@@ -61,14 +60,10 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
-    private InfoReport thinInfo(boolean unlocked) throws IOException {
+    private InfoReport thinInfo() throws IOException {
         ImageInfo info;
-        if (unlocked) {
-            try (ThinImage image = ThinImage.openForceShare(path)) {
-                info = image.info();
-            }
-        } else {
-            info = ThinImage.info(path);
+        try (ThinImage image = forceShare.openThin(path)) {
+            info = image.info();
         }
         return new InfoReport(path.toString(), FileFormat.TIDEMARK.label(), info.virtualSize(), info.fileSize(),
                 info.usage(), info.allocatedBytes(), info.clusterSize(), info.compressionRatio(), info.clean());

@@ -4,7 +4,6 @@ import io.tidemark.image.Extent;
 import io.tidemark.image.ExtentType;
 import io.tidemark.image.ExtentWalk;
 import io.tidemark.image.ImageFiles;
-import io.tidemark.image.AllocationListener;
 import io.tidemark.image.raw.RawFileDevice;
 import io.tidemark.image.thin.ThinImage;
 import java.io.IOException;
@@ -36,10 +35,9 @@ final class MapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        boolean unlocked = forceShare.requested(path);
         List<MapEntry> entries = switch (ImageFiles.kindOf(path)) {
-            case RAW -> rawMap(unlocked);
-            case THIN -> thinMap(unlocked);
+            case RAW -> rawMap();
+            case THIN -> thinMap();
         };
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -50,18 +48,17 @@ final class MapCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<MapEntry> rawMap(boolean unlocked) throws IOException {
+    private List<MapEntry> rawMap() throws IOException {
         List<MapEntry> entries = new ArrayList<>();
-        try (RawFileDevice device = unlocked ? RawFileDevice.openForceShare(path) : RawFileDevice.open(path, true)) {
+        try (RawFileDevice device = forceShare.openRaw(path, true)) {
             ExtentWalk.walk(device, extent -> entries.add(MapEntry.ofRaw(extent)));
         }
         return entries;
     }
 
-    private List<MapEntry> thinMap(boolean unlocked) throws IOException {
+    private List<MapEntry> thinMap() throws IOException {
         List<MapEntry> entries = new ArrayList<>();
-        try (ThinImage image = unlocked ? ThinImage.openForceShare(path)
-                : ThinImage.open(path, true, AllocationListener.NONE)) {
+        try (ThinImage image = forceShare.openThin(path)) {
             ExtentWalk.walk(image, extent -> {
                 if (extent.type() == ExtentType.DATA) {
                     addStoredRuns(image, extent, entries);
