@@ -26,26 +26,26 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
     protected void encode(ChannelHandlerContext ctx, Reply msg, List<Object> out) {
         switch (msg) {
             case Reply.Simple s -> {
-                ByteBuf header = ctx.alloc().directBuffer(SIMPLE_HEADER_LENGTH);
-                header.writeInt(Magic.SIMPLE_REPLY);
-                header.writeInt(s.error());
-                header.writeLong(s.cookie());
-                out.add(header);
+                out.add(simpleHeader(ctx, s.error(), s.cookie()));
                 if (s.data() != null) {
                     out.add(s.data());
                 }
             }
             case Reply.SimpleFile s -> {
-                ByteBuf header = ctx.alloc().directBuffer(SIMPLE_HEADER_LENGTH);
-                header.writeInt(Magic.SIMPLE_REPLY);
-                header.writeInt(0);
-                header.writeLong(s.cookie());
-                out.add(header);
+                out.add(simpleHeader(ctx, 0, s.cookie()));
                 out.add(s.data());
             }
             case Reply.Structured r -> encodeStructured(ctx, r, out);
             case Reply.Extended r -> ExtendedReplyEncoder.encode(ctx.alloc(), r, out);
         }
+    }
+
+    private static ByteBuf simpleHeader(ChannelHandlerContext ctx, int error, long cookie) {
+        ByteBuf header = ctx.alloc().directBuffer(SIMPLE_HEADER_LENGTH);
+        header.writeInt(Magic.SIMPLE_REPLY);
+        header.writeInt(error);
+        header.writeLong(cookie);
+        return header;
     }
 
     private static void encodeStructured(ChannelHandlerContext ctx, Reply.Structured reply, List<Object> out) {
