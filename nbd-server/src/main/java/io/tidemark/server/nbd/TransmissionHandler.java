@@ -185,20 +185,27 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         if (r.payload() != null || cost == 0) {
             return true;
         }
-        while (true) {
+        do {
             long counted = requestsInFlight == 0 ? 0 : held;
             if (memory.tryCharge(cost, counted)) {
                 held += cost;
                 return true;
             }
-            if (parked) {
-                return false;
-            }
-            parked = memory.park(wakeUp, cost);
-            if (parked || requestsInFlight > 0) {
-                return false;
-            }
+        } while (tryAgainAfterRefusal(cost));
+        return false;
+    }
+
+    /**
+     * After the budget refused {@code bytes}: parks until memory is released, and says whether the
+     * caller should try again at once instead — when memory was released between the refusal and
+     * parking and no reply of this connection's own is coming to make it retry.
+     */
+    private boolean tryAgainAfterRefusal(long bytes) {
+        if (parked) {
+            return false;
         }
+        parked = memory.park(wakeUp, bytes);
+        return !parked && requestsInFlight == 0;
     }
 
     /** On the event loop, after {@link #memory} was released: try again what waited for it. */
@@ -332,18 +339,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * Whether the server-wide budget lets this connection read more requests. Refused, it parks
-     * until memory is released; when memory was released between the check and parking and no
-     * reply of its own is coming to retry, it checks again rather than stop reading for good.
-     */
+    /** Whether the server-wide budget lets this connection read more requests; refused, it waits for memory. */
     private boolean memoryAllowsReading() {
         while (!memory.fits(0, held)) {
-            if (parked) {
-                return false;
-            }
-            parked = memory.park(wakeUp, 0);
-            if (parked || requestsInFlight > 0) {
+            if (!tryAgainAfterRefusal(0)) {
                 return false;
             }
         }
