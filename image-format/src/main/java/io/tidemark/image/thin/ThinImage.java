@@ -153,13 +153,6 @@ public final class ThinImage implements BlockDevice {
         }
     }
 
-    /** Reads an image's {@link ImageInfo} (opening it read-only with a shared lock). */
-    public static ImageInfo info(Path path) throws IOException {
-        try (ThinImage image = open(path, true, AllocationListener.NONE)) {
-            return image.info();
-        }
-    }
-
     static ThinImage open(ImageFile file, boolean readOnly, AllocationListener listener) throws IOException {
         return new ThinImage(file, ImageLoader.load(file, ImageLoader.Mode.STRICT), readOnly, listener);
     }

@@ -57,7 +57,10 @@ class ThinImageTest {
         }
         byte[] head = Arrays.copyOf(Files.readAllBytes(path()), 8);
         assertThat(new String(head, StandardCharsets.US_ASCII)).isEqualTo("TIDEMARK");
-        ImageInfo info = ThinImage.info(path());
+        ImageInfo info;
+        try (ThinImage image = ThinImage.open(path(), true, AllocationListener.NONE)) {
+            info = image.info();
+        }
         assertThat(info.clean()).isTrue();
         assertThat(info.virtualSize()).isEqualTo(SIZE);
         assertThat(info.clusterSize()).isEqualTo(CLUSTER);
