@@ -1,6 +1,5 @@
 package io.tidemark.image.thin;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -67,18 +66,16 @@ final class L2Table {
         return true;
     }
 
-    ByteBuffer encode() {
-        ByteBuffer b = ByteBuffer.allocate(size * ImageFormat.L2_ENTRY_SIZE);
+    /**
+     * Writes the table at {@code at} of {@code buffer}, which reads as zeroes there: only the
+     * chunks that exist are written.
+     */
+    void encodeInto(TableBuffer buffer, int at) {
         for (int c = 0; c < chunks.length(); c++) {
             AtomicLongArray chunk = chunks.get(c);
-            if (chunk == null) {
-                continue;
-            }
-            int base = c * CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE;
-            for (int i = 0; i < chunk.length(); i++) {
-                b.putLong(base + i * ImageFormat.L2_ENTRY_SIZE, chunk.get(i));
+            if (chunk != null) {
+                buffer.putEntries(at + c * CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE, chunk);
             }
         }
-        return b;
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
+import java.util.zip.CRC32C;
 
 /**
  * A thin-provisioned image file (format: {@code docs/image-format.md}) as a {@link BlockDevice}.
@@ -872,7 +873,7 @@ public final class ThinImage implements BlockDevice {
         }
         try {
             if (plan != null) {
-                fileLength.cover(plan.end());
+                fileLength.cover(plan.end(clusterSize));
                 for (TableWrite write : plan.writes) {
                     file.write(write.bytes, write.offset);
                 }
@@ -898,6 +899,10 @@ public final class ThinImage implements BlockDevice {
                 failure = e instanceof IOException io ? io : new IOException(e);
             }
             throw e;
+        } finally {
+            if (plan != null) {
+                plan.tables.release();
+            }
         }
         if (plan != null) {
             // Punch before the ranges become allocatable, or a punch could zero a new allocation.
@@ -973,15 +978,15 @@ public final class ThinImage implements BlockDevice {
      * @param freed ranges to free once the commit is durable: replaced tables and earlier releases;
      *              the replaced L1 is apart because an abandoned commit's successor replaces it again
      */
-    private record CommitPlan(List<TableWrite> writes, ByteBuffer l1, long l1Offset, long l1Length, int l1Entries,
+    private record CommitPlan(TableBuffer tables, List<TableWrite> writes, ByteBuffer l1, long l1Offset, long l1Length, int l1Entries,
             int l1Checksum, long virtualSize, List<long[]> freed, long replacedL1Offset, long replacedL1Length,
             BitSet dirtyTables, long previousMapVersion) {
 
         /** First byte after the new tables. */
-        long end() {
+        long end(int tableBytes) {
             long end = l1Offset + l1Length;
             for (TableWrite write : writes) {
-                end = Math.max(end, write.offset + write.bytes.capacity());
+                end = Math.max(end, write.offset + tableBytes);
             }
             return end;
         }
@@ -1022,9 +1027,16 @@ public final class ThinImage implements BlockDevice {
         }
     }
 
+    /** Encodes the changed tables (into one {@link TableBuffer}) and the L1 for a commit. */
     private CommitPlan buildPlan(BitSet dirtyTables, long[] tableOffsets, long l1Offset, long l1Length) {
         List<long[]> freed = new ArrayList<>();
         List<TableWrite> writes = new ArrayList<>();
+        int placed = 0;
+        for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
+            placed += tableOffsets[i] != 0 ? 1 : 0;
+        }
+        TableBuffer tables = TableBuffer.take((long) placed * clusterSize);
+        CRC32C crc = new CRC32C();
         for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
             L2Table table = map.table(i);
             if (table == null) {
@@ -1037,13 +1049,18 @@ public final class ThinImage implements BlockDevice {
                 map.remove(i);
                 continue;
             }
-            ByteBuffer bytes = table.encode();
+            int at = writes.size() * clusterSize;
+            table.encodeInto(tables, at);
+            ByteBuffer bytes = tables.slice(at, clusterSize);
+            crc.reset();
+            crc.update(bytes.duplicate());
             table.diskOffset = tableOffsets[i];
-            table.diskChecksum = ImageHeader.checksum(bytes.array(), 0, bytes.capacity());
+            table.diskChecksum = (int) crc.getValue();
             writes.add(new TableWrite(tableOffsets[i], bytes));
         }
         int l1Entries = map.l1Entries();
-        ByteBuffer l1 = ByteBuffer.allocate(Math.toIntExact(l1Length));
+        // Only the entries: nothing reads the rest of the L1's last cluster.
+        ByteBuffer l1 = ByteBuffer.allocate(l1Entries * ImageFormat.L1_ENTRY_SIZE);
         for (int i = 0; i < l1Entries; i++) {
             L2Table table = map.table(i);
             if (table != null) {
@@ -1051,13 +1068,13 @@ public final class ThinImage implements BlockDevice {
                 l1.putInt(i * ImageFormat.L1_ENTRY_SIZE + 8, table.diskChecksum);
             }
         }
-        int l1Checksum = ImageHeader.checksum(l1.array(), 0, l1Entries * ImageFormat.L1_ENTRY_SIZE);
+        int l1Checksum = ImageHeader.checksum(l1.array(), 0, l1.capacity());
         long replacedL1Length = committed.l1Entries() == 0 ? 0
                 : ImageFormat.alignUp((long) committed.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize);
         freed.addAll(allocator.takePending());
         long previousMapVersion = committedMapVersion;
         committedMapVersion = mapVersion;
-        return new CommitPlan(writes, l1, l1Offset, l1Length, l1Entries, l1Checksum, virtualSize, freed,
+        return new CommitPlan(tables, writes, l1, l1Offset, l1Length, l1Entries, l1Checksum, virtualSize, freed,
                 committed.l1Offset(), replacedL1Length, dirtyTables, previousMapVersion);
     }
 
