@@ -1,16 +1,27 @@
 package io.tidemark.image.thin;
 
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The two-level guest-cluster map in memory: an L1 array of lazily created {@link L2Table}s.
  * Lookups take no lock; everything that changes the map runs under the image's map lock.
+ *
+ * <p>It also keeps what the next commit must write: the tables changed since the last
+ * checkpoint (the last commit that wrote tables), and the guest clusters changed since then as
+ * long as they fit in one map delta; past that, or when told to, a checkpoint is due.
  */
 final class ClusterMap {
 
-    /** L1 indexes of tables changed since the last commit. */
+    /** L1 indexes of tables changed since the last checkpoint. */
     private final BitSet dirtyTables = new BitSet();
+    /** The most entries a map delta holds: one cluster of them. */
+    private final int deltaCapacity;
+    /** Guest clusters changed since the last checkpoint; null when a checkpoint is due. */
+    private Set<Long> changedClusters = new HashSet<>();
     private final int l2Bits;
     private final int l2Mask;
     private volatile AtomicReferenceArray<L2Table> l1;
@@ -18,6 +29,7 @@ final class ClusterMap {
     ClusterMap(int clusterBits, int l1Entries) {
         this.l2Bits = clusterBits - 3;
         this.l2Mask = (1 << l2Bits) - 1;
+        this.deltaCapacity = (1 << clusterBits) / ImageFormat.DELTA_ENTRY_SIZE;
         this.l1 = new AtomicReferenceArray<>(l1Entries);
     }
 
@@ -48,27 +60,61 @@ final class ClusterMap {
         }
         table.set((int) (cluster & l2Mask), entry);
         dirtyTables.set(index);
+        if (changedClusters != null) {
+            changedClusters.add(cluster);
+            if (changedClusters.size() > deltaCapacity) {
+                changedClusters = null;
+            }
+        }
     }
 
-    /** Returns and forgets the indexes of the tables changed since the last call. */
+    /**
+     * The guest clusters changed since the last checkpoint, ascending, for a map delta; null when
+     * a checkpoint is due instead.
+     */
+    long[] deltaClusters() {
+        if (changedClusters == null) {
+            return null;
+        }
+        long[] clusters = new long[changedClusters.size()];
+        int i = 0;
+        for (long cluster : changedClusters) {
+            clusters[i++] = cluster;
+        }
+        Arrays.sort(clusters);
+        return clusters;
+    }
+
+    /** Starts a checkpoint: returns and forgets the tables (and clusters) changed since the last one. */
     BitSet takeDirtyTables() {
         BitSet taken = (BitSet) dirtyTables.clone();
         dirtyTables.clear();
+        changedClusters = new HashSet<>();
         return taken;
     }
 
-    /** Puts back tables taken by a commit that could not go ahead. */
+    /**
+     * Puts back tables taken by a checkpoint that could not go ahead. Which clusters changed is
+     * forgotten meanwhile, so the next commit is a checkpoint again.
+     */
     void restoreDirtyTables(BitSet tables) {
         dirtyTables.or(tables);
+        changedClusters = null;
     }
 
-    /** Makes the next commit rewrite every table (repair, compaction). */
+    /** Makes the next commit a checkpoint (a resize, whose L1 grows). */
+    void requireCheckpoint() {
+        changedClusters = null;
+    }
+
+    /** Makes the next commit a checkpoint that rewrites every table (repair, compaction). */
     void markAllDirty() {
         for (int i = 0; i < l1.length(); i++) {
             if (l1.get(i) != null) {
                 dirtyTables.set(i);
             }
         }
+        changedClusters = null;
     }
 
     L2Table table(int l1Index) {
