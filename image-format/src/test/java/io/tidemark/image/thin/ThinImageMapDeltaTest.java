@@ -148,4 +148,14 @@ class ThinImageMapDeltaTest {
         assertThat(ImageChecker.check(broken).corruptions()).hasSize(1);
         image.close();
     }
+
+    @Test
+    void aHeaderWhoseDeltaFieldsDisagreeWithTheFeatureBitIsRefused() throws IOException {
+        CrashableMemoryFile file = fresh();
+        ImageSurgeon.pokeHeaderInt(file, ImageHeader.OFF_DELTA_ENTRIES, 3);
+        assertThatThrownBy(() -> ThinImage.open(file, true, AllocationListener.NONE))
+                .isInstanceOf(CorruptImageException.class)
+                .hasMessageContaining("at offset " + ImageHeader.OFF_DELTA_ENTRIES + " ")
+                .hasMessageContaining("map delta of 3 entries without the map delta feature bit");
+    }
 }
