@@ -158,4 +158,83 @@ class ThinImageMapDeltaTest {
                 .hasMessageContaining("at offset " + ImageHeader.OFF_DELTA_ENTRIES + " ")
                 .hasMessageContaining("map delta of 3 entries without the map delta feature bit");
     }
+
+    /** An image with guest clusters 1..3 written and committed as a map delta, never closed. */
+    private static CrashableMemoryFile imageWithDelta() throws IOException {
+        CrashableMemoryFile file = fresh();
+        try (ThinImage image = ThinImage.open(file, false, AllocationListener.NONE)) {
+            image.write(0, ByteBuffer.wrap(pattern(CLUSTER, 0)), false);
+        }
+        ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
+        for (int c = 1; c <= 3; c++) {
+            image.write(c * TABLE_SPAN / 2, ByteBuffer.wrap(pattern(CLUSTER, c)), false);
+        }
+        image.flush();
+        CrashableMemoryFile crashed = file.afterCrash(CrashableMemoryFile.Survival.NONE, new Random(3));
+        image.close();
+        assertThat(header(crashed).deltaEntries()).isEqualTo(3);
+        return crashed;
+    }
+
+    /** Replaces delta entry {@code index}'s L2 entry, re-checksumming the delta and the header. */
+    private static void setDeltaEntry(CrashableMemoryFile file, int index, long entry) throws IOException {
+        ImageHeader header = header(file);
+        ByteBuffer delta = ByteBuffer.allocate(header.deltaEntries() * ImageFormat.DELTA_ENTRY_SIZE);
+        file.readFully(delta, header.deltaOffset());
+        delta.putLong(index * ImageFormat.DELTA_ENTRY_SIZE + 8, entry);
+        file.poke(header.deltaOffset(), delta.array());
+        ImageSurgeon.pokeHeaderInt(file, ImageHeader.OFF_DELTA_CHECKSUM,
+                ImageHeader.checksum(delta.array(), 0, delta.capacity()));
+    }
+
+    @Test
+    void repairDropsAnInvalidDeltaEntryAndCheckpoints() throws IOException {
+        CrashableMemoryFile file = imageWithDelta();
+        setDeltaEntry(file, 1, MapEntry.data(1L << 40));
+        CheckResult check = ImageChecker.check(file);
+        assertThat(check.corruptions()).singleElement().satisfies(problem -> assertThat(problem.message())
+                .contains("map delta entry for guest offset " + 2 * (TABLE_SPAN / 2)).contains("past end of file"));
+
+        assertThat(ImageChecker.repair(file)).anySatisfy(repair -> assertThat(repair).contains("map delta entry"));
+        assertThat(ImageChecker.check(file).isClean()).isTrue();
+        assertThat(header(file).deltaEntries()).as("the repair checkpoints").isZero();
+        try (ThinImage image = ThinImage.open(file, true, AllocationListener.NONE)) {
+            assertThat(read(image, 0, CLUSTER)).isEqualTo(pattern(CLUSTER, 0));
+            assertThat(read(image, TABLE_SPAN / 2, CLUSTER)).isEqualTo(pattern(CLUSTER, 1));
+            assertThat(read(image, 2 * (TABLE_SPAN / 2), CLUSTER)).as("dropped: reads as zeroes").isEqualTo(new byte[CLUSTER]);
+            assertThat(read(image, 3 * (TABLE_SPAN / 2), CLUSTER)).isEqualTo(pattern(CLUSTER, 3));
+        }
+    }
+
+    @Test
+    void aDisorderedDeltaIsCorruptionThatRepairLeavesAlone() throws IOException {
+        CrashableMemoryFile file = imageWithDelta();
+        ImageHeader header = header(file);
+        ByteBuffer delta = ByteBuffer.allocate(header.deltaEntries() * ImageFormat.DELTA_ENTRY_SIZE);
+        file.readFully(delta, header.deltaOffset());
+        delta.putLong(ImageFormat.DELTA_ENTRY_SIZE, 0);
+        file.poke(header.deltaOffset(), delta.array());
+        ImageSurgeon.pokeHeaderInt(file, ImageHeader.OFF_DELTA_CHECKSUM,
+                ImageHeader.checksum(delta.array(), 0, delta.capacity()));
+        assertThatThrownBy(() -> ThinImage.open(file, true, AllocationListener.NONE))
+                .isInstanceOf(CorruptImageException.class)
+                .hasMessageContaining("at offset " + (header.deltaOffset() + ImageFormat.DELTA_ENTRY_SIZE) + " ")
+                .hasMessageContaining("map delta entry 1: guest cluster 0 does not follow");
+        byte[] before = file.contents();
+        assertThat(ImageChecker.repair(file)).singleElement().satisfies(repair -> assertThat(repair).startsWith("not repaired"));
+        assertThat(file.contents()).as("nothing written").isEqualTo(before);
+    }
+
+    @Test
+    void compactionOfAnImageWithADeltaKeepsItsDataAndLeavesNoDelta() throws IOException {
+        CrashableMemoryFile file = imageWithDelta();
+        ImageCompactor.compact(ThinImage.open(file, false, AllocationListener.NONE), ProgressListener.NONE);
+        assertThat(ImageChecker.check(file).isClean()).isTrue();
+        assertThat(header(file).deltaEntries()).isZero();
+        try (ThinImage image = ThinImage.open(file, true, AllocationListener.NONE)) {
+            for (int c = 0; c <= 3; c++) {
+                assertThat(read(image, c * (TABLE_SPAN / 2), CLUSTER)).isEqualTo(pattern(CLUSTER, c));
+            }
+        }
+    }
 }
