@@ -49,11 +49,11 @@ public final class ImageCompactor {
                 }
                 progress.progress(i + 1, stored.size());
             }
-            // Data is packed; this commit frees the top. Tables then move to the lowest free space,
-            // but not below their own current copies, which are freed only after the move: a
-            // second round takes the space the first one left.
-            image.commitNow();
-            for (int round = 0; round < 2; round++) {
+            // Data is packed; the first commit frees the top. Each is a checkpoint (no map delta
+            // is left in the way) that moves the tables to the lowest free space, but not below
+            // their own current copies, which are freed only after the move: a further round
+            // takes the space the one before left.
+            for (int round = 0; round < 3; round++) {
                 image.rewriteAllTables();
                 image.commitNow();
             }

@@ -20,6 +20,8 @@ public final class ImageFormat {
     static final int SECTOR = 512;
     static final int L1_ENTRY_SIZE = 16;
     static final int L2_ENTRY_SIZE = 8;
+    /** A map delta record: guest cluster index, then its L2 entry. */
+    static final int DELTA_ENTRY_SIZE = 16;
     /** Every physical offset in the file is below this (41 bits of sectors in a compressed entry). */
     static final long MAX_PHYSICAL = 1L << 50;
     static final long MAX_L1_ENTRIES = 1L << 22;
@@ -27,7 +29,9 @@ public final class ImageFormat {
 
     /** Incompatible feature: compressed (type 3) entries may be present. */
     static final long INCOMPATIBLE_LZ4 = 1;
-    static final long KNOWN_INCOMPATIBLE = INCOMPATIBLE_LZ4;
+    /** Incompatible feature: the header names a map delta whose entries replace L2 entries. */
+    static final long INCOMPATIBLE_MAP_DELTA = 2;
+    static final long KNOWN_INCOMPATIBLE = INCOMPATIBLE_LZ4 | INCOMPATIBLE_MAP_DELTA;
     /** Compatible feature: writers compress full-cluster writes when it saves space. */
     static final long COMPATIBLE_COMPRESS_WRITES = 1;
     static final int FLAG_DIRTY = 1;

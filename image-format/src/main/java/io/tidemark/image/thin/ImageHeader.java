@@ -19,7 +19,10 @@ record ImageHeader(
         boolean dirty,
         long l1Offset,
         int l1Entries,
-        int l1Checksum) {
+        int l1Checksum,
+        long deltaOffset,
+        int deltaEntries,
+        int deltaChecksum) {
 
     static final int OFF_VERSION = 8;
     static final int OFF_HEADER_LENGTH = 12;
@@ -32,7 +35,10 @@ record ImageHeader(
     static final int OFF_L1_OFFSET = 56;
     static final int OFF_L1_ENTRIES = 64;
     static final int OFF_L1_CHECKSUM = 68;
-    static final int OFF_RESERVED = 72;
+    static final int OFF_DELTA_OFFSET = 72;
+    static final int OFF_DELTA_ENTRIES = 80;
+    static final int OFF_DELTA_CHECKSUM = 84;
+    static final int OFF_RESERVED = 88;
     static final int OFF_CHECKSUM = 124;
 
     int clusterSize() {
@@ -52,9 +58,19 @@ record ImageHeader(
         return (compatibleFeatures & ImageFormat.COMPATIBLE_COMPRESS_WRITES) != 0;
     }
 
-    ImageHeader next(boolean dirty, long virtualSize, long l1Offset, int l1Entries, int l1Checksum) {
-        return new ImageHeader(incompatibleFeatures, compatibleFeatures, generation + 1, virtualSize,
-                clusterBits, dirty, l1Offset, l1Entries, l1Checksum);
+    /** The next generation with the given map: the L1, and a map delta (0 entries for none). */
+    ImageHeader next(boolean dirty, long virtualSize, long l1Offset, int l1Entries, int l1Checksum, long deltaOffset,
+            int deltaEntries, int deltaChecksum) {
+        long incompatible = deltaEntries > 0
+                ? incompatibleFeatures | ImageFormat.INCOMPATIBLE_MAP_DELTA
+                : incompatibleFeatures & ~ImageFormat.INCOMPATIBLE_MAP_DELTA;
+        return new ImageHeader(incompatible, compatibleFeatures, generation + 1, virtualSize, clusterBits, dirty,
+                l1Offset, l1Entries, l1Checksum, deltaOffset, deltaEntries, deltaChecksum);
+    }
+
+    /** Bytes of the file the map delta occupies: whole clusters. */
+    long deltaLength() {
+        return ImageFormat.alignUp((long) deltaEntries * ImageFormat.DELTA_ENTRY_SIZE, clusterSize());
     }
 
     ByteBuffer encode() {
@@ -71,6 +87,9 @@ record ImageHeader(
         b.putLong(OFF_L1_OFFSET, l1Offset);
         b.putInt(OFF_L1_ENTRIES, l1Entries);
         b.putInt(OFF_L1_CHECKSUM, l1Checksum);
+        b.putLong(OFF_DELTA_OFFSET, deltaOffset);
+        b.putInt(OFF_DELTA_ENTRIES, deltaEntries);
+        b.putInt(OFF_DELTA_CHECKSUM, deltaChecksum);
         b.putInt(OFF_CHECKSUM, checksum(b.array(), 0, OFF_CHECKSUM));
         return b.clear();
     }
@@ -159,8 +178,28 @@ record ImageHeader(
             throw new CorruptImageException(file, slotOffset + OFF_L1_OFFSET, "bad L1 table offset " + l1Offset
                     + " (must be cluster aligned, after the header cluster)");
         }
+        long deltaOffset = in.getLong(OFF_DELTA_OFFSET);
+        int deltaEntries = in.getInt(OFF_DELTA_ENTRIES);
+        boolean hasDelta = (incompatible & ImageFormat.INCOMPATIBLE_MAP_DELTA) != 0;
+        if (deltaEntries < 0 || (deltaEntries > 0) != hasDelta
+                || (long) deltaEntries * ImageFormat.DELTA_ENTRY_SIZE > clusterSize) {
+            throw new CorruptImageException(file, slotOffset + OFF_DELTA_ENTRIES, "map delta of "
+                    + Integer.toUnsignedString(deltaEntries) + " entries " + (hasDelta ? "with" : "without")
+                    + " the map delta feature bit (must be 1.." + clusterSize / ImageFormat.DELTA_ENTRY_SIZE
+                    + " with it, 0 without)");
+        }
+        int deltaChecksum = in.getInt(OFF_DELTA_CHECKSUM);
+        boolean deltaOffsetOk = deltaEntries == 0
+                ? deltaOffset == 0 && deltaChecksum == 0
+                : deltaOffset >= clusterSize && (deltaOffset & (clusterSize - 1)) == 0
+                        && deltaOffset < ImageFormat.MAX_PHYSICAL;
+        if (!deltaOffsetOk) {
+            throw new CorruptImageException(file, slotOffset + OFF_DELTA_OFFSET, "bad map delta offset " + deltaOffset
+                    + " (must be cluster aligned, after the header cluster; offset and checksum 0 without a delta)");
+        }
         return new ImageHeader(incompatible, in.getLong(OFF_COMPATIBLE), generation, virtualSize, clusterBits,
-                (flags & ImageFormat.FLAG_DIRTY) != 0, l1Offset, l1Entries, in.getInt(OFF_L1_CHECKSUM));
+                (flags & ImageFormat.FLAG_DIRTY) != 0, l1Offset, l1Entries, in.getInt(OFF_L1_CHECKSUM), deltaOffset,
+                deltaEntries, deltaChecksum);
     }
 
     static int checksum(byte[] bytes, int offset, int length) {

@@ -12,7 +12,9 @@ import java.util.List;
 
 /**
  * Reads an image's metadata without writing: picks the current header, reads and verifies the
- * L1 and L2 tables, validates every entry and finds overlaps, and derives the free space.
+ * map delta, the L1 and L2 tables, validates every entry and finds overlaps, and derives the free
+ * space. The delta's entries replace the tables' entries of their clusters in the loaded map, and
+ * are noted there as changed, so that the next commit carries them on.
  *
  * <p>{@link Mode#STRICT} (open) fails on the first fault. {@link Mode#CHECK} collects every fault,
  * drops invalid entries from the loaded map (they read as zero then) and also verifies that each
@@ -48,6 +50,8 @@ final class ImageLoader {
     /** Referenced ranges encoded as (start sector << 13 | sectors - 1), see {@link #addRange}. */
     private long[] ranges = new long[1024];
     private int rangeCount;
+    /** The guest clusters the map delta sets, ascending (empty without a delta). */
+    private long[] deltaClusters = new long[0];
 
     private ImageLoader(ImageFile file, Mode mode, ImageHeader header, long fileSize) {
         this.file = file;
@@ -119,6 +123,7 @@ final class ImageLoader {
 
     private Loaded loadTables(ProgressListener progress) throws IOException {
         ClusterMap map = new ClusterMap(header.clusterBits(), header.l1Entries());
+        ByteBuffer delta = readDelta();
         if (header.l1Entries() > 0) {
             ByteBuffer l1 = readL1();
             for (int i = 0; i < header.l1Entries(); i++) {
@@ -126,6 +131,7 @@ final class ImageLoader {
                 progress.progress(i + 1, header.l1Entries());
             }
         }
+        applyDelta(map, delta);
         List<long[]> overlaps = new ArrayList<>();
         List<long[]> free = new ArrayList<>();
         long lastUsedEnd = scanRanges(overlaps, free);
@@ -150,6 +156,67 @@ final class ImageLoader {
             addRange(l1Offset + at, clusterSize);
         }
         return l1;
+    }
+
+    /**
+     * Reads and verifies the map delta: checksum, and guest clusters ascending within the virtual
+     * size. Its entries are validated when applied, after the tables.
+     */
+    private ByteBuffer readDelta() throws IOException {
+        int entries = header.deltaEntries();
+        if (entries == 0) {
+            return null;
+        }
+        long at = header.deltaOffset();
+        int bytes = entries * ImageFormat.DELTA_ENTRY_SIZE;
+        if (at + bytes > fileSize) {
+            throw new CorruptImageException(name, at, "map delta of " + bytes + " bytes extends past end of file ("
+                    + fileSize + " bytes)");
+        }
+        ByteBuffer delta = ByteBuffer.allocate(bytes);
+        file.readFully(delta, at);
+        int computed = ImageHeader.checksum(delta.array(), 0, bytes);
+        if (computed != header.deltaChecksum()) {
+            throw new CorruptImageException(name, at, "map delta checksum mismatch (header says 0x"
+                    + Integer.toHexString(header.deltaChecksum()) + ", computed 0x" + Integer.toHexString(computed) + ")");
+        }
+        addRange(at, header.deltaLength());
+        long clusterCount = (header.virtualSize() + clusterSize - 1) / clusterSize;
+        deltaClusters = new long[entries];
+        for (int i = 0; i < entries; i++) {
+            long cluster = delta.getLong(i * ImageFormat.DELTA_ENTRY_SIZE);
+            if (cluster < 0 || cluster >= clusterCount || (i > 0 && cluster <= deltaClusters[i - 1])) {
+                // Written that way under a good checksum; dropping it would let a stale table entry through.
+                throw new CorruptImageException(name, at + (long) i * ImageFormat.DELTA_ENTRY_SIZE, "map delta entry " + i
+                        + ": guest cluster " + cluster + (cluster < 0 || cluster >= clusterCount
+                                ? " beyond the virtual size (" + clusterCount + " clusters)"
+                                : " does not follow the previous entry's " + deltaClusters[i - 1] + " (must ascend)"));
+            }
+            deltaClusters[i] = cluster;
+        }
+        return delta;
+    }
+
+    /**
+     * Puts the delta's entries into the map over the tables' ones. An invalid entry is dropped as
+     * in a table, by setting the cluster unallocated (it reads as zeroes).
+     */
+    private void applyDelta(ClusterMap map, ByteBuffer delta) throws IOException {
+        for (int i = 0; i < deltaClusters.length; i++) {
+            long cluster = deltaClusters[i];
+            long entry = delta.getLong(i * ImageFormat.DELTA_ENTRY_SIZE + 8);
+            String what = entry == 0 ? null : entryProblem(entry);
+            if (what != null) {
+                fault(header.deltaOffset() + (long) i * ImageFormat.DELTA_ENTRY_SIZE + 8, 8, "map delta entry for guest offset "
+                        + cluster * clusterSize + " (" + MapEntry.describe(entry) + "): " + what, true);
+                entry = 0;
+            }
+            map.set(cluster, entry);
+            long stored = MapEntry.storedLength(entry, clusterSize);
+            if (stored > 0) {
+                addRange(MapEntry.offset(entry), stored);
+            }
+        }
     }
 
     private void loadL2(ClusterMap map, ByteBuffer l1, int index) throws IOException {
@@ -189,6 +256,10 @@ final class ImageLoader {
                 continue;
             }
             long cluster = firstCluster + i;
+            if (deltaClusters.length > 0 && Arrays.binarySearch(deltaClusters, cluster) >= 0) {
+                // The delta replaces this entry: it references nothing.
+                continue;
+            }
             String what = cluster >= clusterCount ? "entry beyond the virtual size" : entryProblem(entry);
             if (what != null) {
                 fault(l2Offset + i * 8L, 8, "L2 entry for guest offset " + cluster * clusterSize + " ("

@@ -1,6 +1,5 @@
 package io.tidemark.image.thin;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -21,6 +20,8 @@ final class L2Table {
     private final int size;
     /** Chunks of entries; a missing chunk holds only unallocated (0) entries. */
     private final AtomicReferenceArray<AtomicLongArray> chunks;
+    /** Which entries changed since the last checkpoint, a bit each; null for none. Guarded by the map lock. */
+    private long[] changed;
     /** Where the last commit put this table (0 when it is not on disk yet). */
     long diskOffset;
     int diskChecksum;
@@ -48,6 +49,41 @@ final class L2Table {
         chunk.set(index & (CHUNK_ENTRIES - 1), entry);
     }
 
+    /** Notes that entry {@code index} changed; true when it had not since the last checkpoint. */
+    boolean markChanged(int index) {
+        if (changed == null) {
+            changed = new long[(size + 63) >>> 6];
+        }
+        long bit = 1L << index;
+        if ((changed[index >>> 6] & bit) != 0) {
+            return false;
+        }
+        changed[index >>> 6] |= bit;
+        return true;
+    }
+
+    /**
+     * Appends the guest clusters of the entries changed since the last checkpoint, ascending, to
+     * {@code into} from {@code at}, this table's first entry being cluster {@code firstCluster};
+     * returns the next free index.
+     */
+    int changedClusters(long[] into, int at, long firstCluster) {
+        int next = at;
+        if (changed != null) {
+            for (int word = 0; word < changed.length; word++) {
+                for (long bits = changed[word]; bits != 0; bits &= bits - 1) {
+                    into[next++] = firstCluster + ((long) word << 6) + Long.numberOfTrailingZeros(bits);
+                }
+            }
+        }
+        return next;
+    }
+
+    /** A checkpoint writes this table: no entry has changed since. */
+    void forgetChanges() {
+        changed = null;
+    }
+
     int size() {
         return size;
     }
@@ -67,18 +103,16 @@ final class L2Table {
         return true;
     }
 
-    ByteBuffer encode() {
-        ByteBuffer b = ByteBuffer.allocate(size * ImageFormat.L2_ENTRY_SIZE);
+    /**
+     * Writes the table at {@code at} of {@code buffer}, which reads as zeroes there: only the
+     * chunks that exist are written.
+     */
+    void encodeInto(TableBuffer buffer, int at) {
         for (int c = 0; c < chunks.length(); c++) {
             AtomicLongArray chunk = chunks.get(c);
-            if (chunk == null) {
-                continue;
-            }
-            int base = c * CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE;
-            for (int i = 0; i < chunk.length(); i++) {
-                b.putLong(base + i * ImageFormat.L2_ENTRY_SIZE, chunk.get(i));
+            if (chunk != null) {
+                buffer.putEntries(at + c * CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE, chunk);
             }
         }
-        return b;
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
+import java.util.zip.CRC32C;
 
 /**
  * A thin-provisioned image file (format: {@code docs/image-format.md}) as a {@link BlockDevice}.
@@ -188,7 +189,7 @@ public final class ThinImage implements BlockDevice {
         file.force();
         ImageHeader header = new ImageHeader(compress ? ImageFormat.INCOMPATIBLE_LZ4 : 0,
                 compress ? ImageFormat.COMPATIBLE_COMPRESS_WRITES : 0, 1, size, bits, false, l1Offset, l1Entries,
-                l1Checksum);
+                l1Checksum, 0, 0, 0);
         file.write(header.encode(), header.slotOffset());
         file.force();
     }
@@ -756,6 +757,8 @@ public final class ThinImage implements BlockDevice {
                 if (l1Entries > map.l1Entries()) {
                     map.grow(l1Entries);
                 }
+                // The header's L1 size follows the virtual size, and a delta commit keeps the L1.
+                map.requireCheckpoint();
                 virtualSize = newSize;
                 mapVersion++;
             } finally {
@@ -794,7 +797,7 @@ public final class ThinImage implements BlockDevice {
             }
         }
         long l1Bytes = ImageFormat.alignUp((long) map.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize);
-        long metadata = clusterSize + l1Bytes + tables * clusterSize;
+        long metadata = clusterSize + l1Bytes + tables * clusterSize + committed.deltaLength();
         return new ImageInfo(virtualSize, file.size(), usage(), clusterSize, !dirtyOnDisk, compressWrites, data,
                 compressed, zero, compressedBytes, metadata);
     }
@@ -854,9 +857,16 @@ public final class ThinImage implements BlockDevice {
     }
 
     /**
-     * Writes changed tables to new places and the L1, forces, writes the next header into the older
-     * slot, forces, then frees what the new header no longer references. Caller holds commitLock.
-     * Any failure leaves the on-disk image at the previous commit. A full host filesystem
+     * Writes the map changed since the last commit to new places, forces, writes the next header
+     * into the older slot, forces, then frees what the new header no longer references. Caller
+     * holds commitLock.
+     *
+     * <p>The changes go out as a map delta, the entries changed since the last checkpoint, while
+     * they fit in one cluster: a few scattered first writes then cost one small write instead of a
+     * whole table each. Otherwise, and at a clean close, as a checkpoint: every table changed
+     * since the last one, and the L1.
+     *
+     * <p>Any failure leaves the on-disk image at the previous commit. A full host filesystem
      * ({@link NoSpaceException} from a write) leaves this object usable: the next commit retries
      * the same changes at new places. Any other failure, a failed force included (the kernel may
      * have dropped the unwritten pages), stops this object until it is reopened.
@@ -866,17 +876,28 @@ public final class ThinImage implements BlockDevice {
         CommitPlan plan;
         mapLock.lock();
         try {
-            plan = mapVersion != committedMapVersion ? planTables() : null;
+            boolean changed = mapVersion != committedMapVersion;
+            long[] delta = map.deltaClusters();
+            if (delta == null || (!dirty && (changed || committed.deltaEntries() > 0))) {
+                plan = planCheckpoint();
+            } else {
+                plan = changed ? planDelta(delta) : null;
+            }
         } finally {
             mapLock.unlock();
         }
         try {
             if (plan != null) {
-                fileLength.cover(plan.end());
+                fileLength.cover(plan.end(clusterSize));
                 for (TableWrite write : plan.writes) {
                     file.write(write.bytes, write.offset);
                 }
-                file.write(plan.l1, plan.l1Offset);
+                if (plan.l1 != null) {
+                    file.write(plan.l1, plan.l1Offset);
+                }
+                if (plan.delta != null) {
+                    file.write(plan.delta, plan.deltaOffset);
+                }
             }
             file.force();
             if (plan == null && dirty == committed.dirty()) {
@@ -884,8 +905,10 @@ public final class ThinImage implements BlockDevice {
             }
             ImageHeader next = plan == null
                     ? committed.next(dirty, committed.virtualSize(), committed.l1Offset(), committed.l1Entries(),
-                            committed.l1Checksum())
-                    : committed.next(dirty, plan.virtualSize, plan.l1Offset, plan.l1Entries, plan.l1Checksum);
+                            committed.l1Checksum(), committed.deltaOffset(), committed.deltaEntries(),
+                            committed.deltaChecksum())
+                    : committed.next(dirty, plan.virtualSize, plan.l1Offset, plan.l1Entries, plan.l1Checksum,
+                            plan.deltaOffset, plan.deltaEntries, plan.deltaChecksum);
             file.write(next.encode(), next.slotOffset());
             file.force();
             committed = next;
@@ -898,21 +921,27 @@ public final class ThinImage implements BlockDevice {
                 failure = e instanceof IOException io ? io : new IOException(e);
             }
             throw e;
+        } finally {
+            if (plan != null && plan.tables != null) {
+                plan.tables.release();
+            }
         }
         if (plan != null) {
             // Punch before the ranges become allocatable, or a punch could zero a new allocation.
             for (long[] range : plan.freed) {
                 freeUnlessPinned(range[0], range[1]);
             }
-            if (plan.replacedL1Length > 0) {
-                allocator.makeFree(plan.replacedL1Offset, plan.replacedL1Length,
-                        file.releaseSpace(plan.replacedL1Offset, plan.replacedL1Length));
+            for (long[] range : plan.replaced) {
+                allocator.makeFree(range[0], range[1], file.releaseSpace(range[0], range[1]));
             }
             for (TableWrite write : plan.writes) {
                 listener.allocated(write.offset, clusterSize, allocator.usage());
             }
-            if (plan.l1Length > 0) {
+            if (plan.l1 != null) {
                 listener.allocated(plan.l1Offset, plan.l1Length, allocator.usage());
+            }
+            if (plan.delta != null) {
+                listener.allocated(plan.deltaOffset, plan.deltaLength, allocator.usage());
             }
         }
     }
@@ -945,17 +974,19 @@ public final class ThinImage implements BlockDevice {
 
     /**
      * Undoes the in-memory side of a commit whose header may not be durable. The durable header
-     * still references the replaced tables and whatever was released before, so they wait for the
-     * next durable commit again; the changed tables stay dirty and get new places then. The new
-     * places may hold torn tables and a header naming them may reach the disk, so they too are
-     * reused only after the next durable commit has overwritten that header slot. A table's
-     * {@code diskOffset} keeps its new place, which that next commit frees as the table's old one.
-     * Caller holds commitLock.
+     * still references the replaced tables, L1 and delta and whatever was released before, so
+     * they wait for the next durable commit again; a checkpoint's tables stay dirty and get new
+     * places then. The new places may hold torn tables and a header naming them may reach the
+     * disk, so they too are reused only after the next durable commit has overwritten that header
+     * slot. A table's {@code diskOffset} keeps its new place, which that next commit frees as the
+     * table's old one. Caller holds commitLock.
      */
     private void abandon(CommitPlan plan) {
         mapLock.lock();
         try {
-            map.restoreDirtyTables(plan.dirtyTables);
+            if (plan.dirtyTables != null) {
+                map.restoreDirtyTables(plan.dirtyTables);
+            }
             committedMapVersion = plan.previousMapVersion;
         } finally {
             mapLock.unlock();
@@ -963,37 +994,84 @@ public final class ThinImage implements BlockDevice {
         for (long[] range : plan.freed) {
             allocator.release(range[0], range[1]);
         }
-        allocator.release(plan.l1Offset, plan.l1Length);
+        allocator.release(plan.l1Offset, plan.l1 == null ? 0 : plan.l1Length);
+        allocator.release(plan.deltaOffset, plan.delta == null ? 0 : plan.deltaLength);
     }
 
     private record TableWrite(long offset, ByteBuffer bytes) {
     }
 
     /**
-     * @param freed ranges to free once the commit is durable: replaced tables and earlier releases;
-     *              the replaced L1 is apart because an abandoned commit's successor replaces it again
+     * What one commit writes: for a checkpoint the changed tables (encoded in {@code tables}) and
+     * a new L1; for a delta commit neither ({@code tables} and {@code l1} null, the L1 fields
+     * those of the durable header). The map delta is null when the new header has none.
+     *
+     * @param freed       ranges to free once the commit is durable: replaced tables and earlier releases
+     * @param replaced    the durable header's L1 and delta that this commit replaces, freed once it is
+     *                    durable; apart from {@code freed} because an abandoned commit's successor
+     *                    replaces them again
+     * @param dirtyTables the tables a checkpoint took from the map; null for a delta commit
      */
-    private record CommitPlan(List<TableWrite> writes, ByteBuffer l1, long l1Offset, long l1Length, int l1Entries,
-            int l1Checksum, long virtualSize, List<long[]> freed, long replacedL1Offset, long replacedL1Length,
+    private record CommitPlan(TableBuffer tables, List<TableWrite> writes, ByteBuffer l1, long l1Offset,
+            long l1Length, int l1Entries, int l1Checksum, ByteBuffer delta, long deltaOffset, long deltaLength,
+            int deltaEntries, int deltaChecksum, long virtualSize, List<long[]> freed, List<long[]> replaced,
             BitSet dirtyTables, long previousMapVersion) {
 
-        /** First byte after the new tables. */
-        long end() {
-            long end = l1Offset + l1Length;
+        /** First byte after the new tables, L1 and delta. */
+        long end(int tableBytes) {
+            long end = Math.max(l1Offset + l1Length, deltaOffset + deltaLength);
             for (TableWrite write : writes) {
-                end = Math.max(end, write.offset + write.bytes.capacity());
+                end = Math.max(end, write.offset + tableBytes);
             }
             return end;
         }
     }
 
     /**
-     * Snapshots the changed tables and places them and a new L1 in free space. Metadata does not
-     * ask the listener to reserve: a flush must not fail on quota for a few tables (the listener
-     * still hears of them after the commit). Allocation comes first so that a failure leaves
-     * everything as it was. Caller holds mapLock.
+     * Plans a delta commit: the current entries of {@code clusters} (the guest clusters changed
+     * since the last checkpoint, ascending) at a new place. Caller holds mapLock.
      */
-    private CommitPlan planTables() throws IOException {
+    private CommitPlan planDelta(long[] clusters) throws IOException {
+        int entries = clusters.length;
+        ByteBuffer delta = null;
+        long deltaOffset = 0;
+        long deltaLength = 0;
+        int deltaChecksum = 0;
+        if (entries > 0) {
+            deltaLength = ImageFormat.alignUp((long) entries * ImageFormat.DELTA_ENTRY_SIZE, clusterSize);
+            deltaOffset = allocator.allocate(deltaLength, clusterSize, AllocationListener.NONE).offset();
+            // Only the entries: nothing reads the rest of the delta's last cluster.
+            delta = ByteBuffer.allocate(entries * ImageFormat.DELTA_ENTRY_SIZE);
+            for (int i = 0; i < entries; i++) {
+                delta.putLong(i * ImageFormat.DELTA_ENTRY_SIZE, clusters[i]);
+                delta.putLong(i * ImageFormat.DELTA_ENTRY_SIZE + 8, map.get(clusters[i]));
+            }
+            deltaChecksum = ImageHeader.checksum(delta.array(), 0, delta.capacity());
+        }
+        List<long[]> freed = new ArrayList<>(allocator.takePending());
+        long previousMapVersion = committedMapVersion;
+        committedMapVersion = mapVersion;
+        return new CommitPlan(null, List.of(), null, committed.l1Offset(), 0, committed.l1Entries(),
+                committed.l1Checksum(), delta, deltaOffset, deltaLength, entries, deltaChecksum,
+                committed.virtualSize(), freed, replacedDelta(), null, previousMapVersion);
+    }
+
+    /** The durable header's map delta, as a range to free once it is replaced; none when it has none. */
+    private List<long[]> replacedDelta() {
+        List<long[]> replaced = new ArrayList<>();
+        if (committed.deltaEntries() > 0) {
+            replaced.add(new long[] {committed.deltaOffset(), committed.deltaLength()});
+        }
+        return replaced;
+    }
+
+    /**
+     * Plans a checkpoint: snapshots the changed tables and places them and a new L1 in free space.
+     * Metadata does not ask the listener to reserve: a flush must not fail on quota for a few
+     * tables (the listener still hears of them after the commit). Allocation comes first so that
+     * a failure leaves everything as it was. Caller holds mapLock.
+     */
+    private CommitPlan planCheckpoint() throws IOException {
         BitSet dirtyTables = map.takeDirtyTables();
         int l1Entries = map.l1Entries();
         long l1Length = ImageFormat.alignUp((long) l1Entries * ImageFormat.L1_ENTRY_SIZE, clusterSize);
@@ -1012,7 +1090,7 @@ public final class ThinImage implements BlockDevice {
                 l1Offset = allocator.allocate(l1Length, clusterSize, AllocationListener.NONE).offset();
                 allocated.add(new long[] {l1Offset, l1Length});
             }
-            return buildPlan(dirtyTables, tableOffsets, l1Offset, l1Length);
+            return buildCheckpoint(dirtyTables, tableOffsets, l1Offset, l1Length);
         } catch (IOException | RuntimeException e) {
             for (long[] range : allocated) {
                 allocator.releaseUnused(range[0], range[1]);
@@ -1022,9 +1100,16 @@ public final class ThinImage implements BlockDevice {
         }
     }
 
-    private CommitPlan buildPlan(BitSet dirtyTables, long[] tableOffsets, long l1Offset, long l1Length) {
+    /** Encodes the changed tables (into one {@link TableBuffer}) and the L1 for a checkpoint. */
+    private CommitPlan buildCheckpoint(BitSet dirtyTables, long[] tableOffsets, long l1Offset, long l1Length) {
         List<long[]> freed = new ArrayList<>();
         List<TableWrite> writes = new ArrayList<>();
+        int placed = 0;
+        for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
+            placed += tableOffsets[i] != 0 ? 1 : 0;
+        }
+        TableBuffer tables = TableBuffer.take((long) placed * clusterSize);
+        CRC32C crc = new CRC32C();
         for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
             L2Table table = map.table(i);
             if (table == null) {
@@ -1037,13 +1122,18 @@ public final class ThinImage implements BlockDevice {
                 map.remove(i);
                 continue;
             }
-            ByteBuffer bytes = table.encode();
+            int at = writes.size() * clusterSize;
+            table.encodeInto(tables, at);
+            ByteBuffer bytes = tables.slice(at, clusterSize);
+            crc.reset();
+            crc.update(bytes.duplicate());
             table.diskOffset = tableOffsets[i];
-            table.diskChecksum = ImageHeader.checksum(bytes.array(), 0, bytes.capacity());
+            table.diskChecksum = (int) crc.getValue();
             writes.add(new TableWrite(tableOffsets[i], bytes));
         }
         int l1Entries = map.l1Entries();
-        ByteBuffer l1 = ByteBuffer.allocate(Math.toIntExact(l1Length));
+        // Only the entries: nothing reads the rest of the L1's last cluster.
+        ByteBuffer l1 = ByteBuffer.allocate(l1Entries * ImageFormat.L1_ENTRY_SIZE);
         for (int i = 0; i < l1Entries; i++) {
             L2Table table = map.table(i);
             if (table != null) {
@@ -1051,14 +1141,17 @@ public final class ThinImage implements BlockDevice {
                 l1.putInt(i * ImageFormat.L1_ENTRY_SIZE + 8, table.diskChecksum);
             }
         }
-        int l1Checksum = ImageHeader.checksum(l1.array(), 0, l1Entries * ImageFormat.L1_ENTRY_SIZE);
-        long replacedL1Length = committed.l1Entries() == 0 ? 0
-                : ImageFormat.alignUp((long) committed.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize);
+        int l1Checksum = ImageHeader.checksum(l1.array(), 0, l1.capacity());
+        List<long[]> replaced = replacedDelta();
+        if (committed.l1Entries() > 0) {
+            replaced.add(new long[] {committed.l1Offset(),
+                    ImageFormat.alignUp((long) committed.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize)});
+        }
         freed.addAll(allocator.takePending());
         long previousMapVersion = committedMapVersion;
         committedMapVersion = mapVersion;
-        return new CommitPlan(writes, l1, l1Offset, l1Length, l1Entries, l1Checksum, virtualSize, freed,
-                committed.l1Offset(), replacedL1Length, dirtyTables, previousMapVersion);
+        return new CommitPlan(tables, writes, l1Entries > 0 ? l1 : null, l1Offset, l1Length, l1Entries, l1Checksum,
+                null, 0, 0, 0, 0, virtualSize, freed, replaced, dirtyTables, previousMapVersion);
     }
 
     // ---- maintenance hooks for the checker and the compactor

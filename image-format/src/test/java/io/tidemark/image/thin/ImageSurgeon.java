@@ -28,7 +28,8 @@ final class ImageSurgeon {
         file.poke(header.l1Offset(), l1.array());
         ImageHeader fixed = new ImageHeader(header.incompatibleFeatures(), header.compatibleFeatures(),
                 header.generation(), header.virtualSize(), header.clusterBits(), header.dirty(), header.l1Offset(),
-                header.l1Entries(), ImageHeader.checksum(l1.array(), 0, l1.capacity()));
+                header.l1Entries(), ImageHeader.checksum(l1.array(), 0, l1.capacity()), header.deltaOffset(),
+                header.deltaEntries(), header.deltaChecksum());
         file.poke(fixed.slotOffset(), fixed.encode().array());
     }
 

@@ -32,12 +32,19 @@ class ThinImageCrashTest {
     private record Op(int kind, long offset, byte[] data) {
     }
 
-    /** With {@code punch} false the file cannot punch holes: freed space keeps its old bytes. */
-    @ParameterizedTest(name = "compress={0} seed={1} punch={2}")
-    @CsvSource({"false,42,true", "true,42,true", "false,7,true", "true,7,true", "false,42,false", "true,7,false"})
-    void survivesACrashAfterEveryOperation(boolean compress, long defaultSeed, boolean punch) throws IOException {
+    /**
+     * With {@code punch} false the file cannot punch holes: freed space keeps its old bytes. With
+     * {@code wide} some zeroing covers the whole disk, more entries than a map delta holds, so
+     * that commits alternate between map deltas and checkpoints (which otherwise come only with
+     * close).
+     */
+    @ParameterizedTest(name = "compress={0} seed={1} punch={2} wide={3}")
+    @CsvSource({"false,42,true,false", "true,42,true,false", "false,7,true,false", "true,7,true,false",
+            "false,42,false,false", "true,7,false,false", "false,42,true,true", "true,7,false,true"})
+    void survivesACrashAfterEveryOperation(boolean compress, long defaultSeed, boolean punch, boolean wide)
+            throws IOException {
         long seed = Long.getLong("tidemark.seed", defaultSeed);
-        List<Op> workload = workload(new Random(seed), compress);
+        List<Op> workload = workload(new Random(seed), compress, wide);
         long total = countOperations(workload, compress, punch);
         assertThat(total).isGreaterThan(50);
         for (long n = 0; n <= total; n++) {
@@ -53,7 +60,7 @@ class ThinImageCrashTest {
         }
     }
 
-    private static List<Op> workload(Random random, boolean compress) {
+    private static List<Op> workload(Random random, boolean compress, boolean wide) {
         List<Op> ops = new ArrayList<>();
         for (int i = 0; i < WORKLOAD_OPS; i++) {
             long region = REGIONS[random.nextInt(REGIONS.length)];
@@ -66,6 +73,10 @@ class ThinImageCrashTest {
                 blocks = 8;
             }
             long offset = region + (long) firstBlock * BLOCK;
+            if (wide && kind == 7 && random.nextInt(3) == 0) {
+                ops.add(new Op(kind, 0, new byte[(int) SIZE]));
+                continue;
+            }
             byte[] data = kind < 6 ? ThinImagePropertyTest.randomData(random, blocks * BLOCK) : new byte[blocks * BLOCK];
             if (kind < 6 && isAllZero(data)) {
                 random.nextBytes(data);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tidemark.image.AllocationListener;
 import io.tidemark.image.NoSpaceException;
+import io.tidemark.image.ZeroMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -19,8 +20,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The host filesystem runs full at every write of a commit (growing the file, each table, the
- * L1, the header) or of the writes after it; each full write leaves half its bytes behind. Writes
+ * The host filesystem runs full at every write of a commit (growing the file, the map delta, or
+ * in a checkpoint each table and the L1; the header) or of the writes after it; each full write
+ * leaves half its bytes behind. Writes
  * and flushes that need space fail with {@link NoSpaceException}, the image stays consistent on
  * disk (also as a crash would leave it), every write acknowledged by a completed flush reads back,
  * and once space is freed writes and flushes succeed again without a reopen.
@@ -32,14 +34,19 @@ class ThinImageNoSpaceTest {
     /** The second L2 table starts at 2 MiB with 4 KiB clusters. */
     private static final long TABLE_2 = 2L * 1024 * 1024;
 
+    /**
+     * Every write of the sequence below (delta commits), and with {@code checkpoint} of its
+     * longer variant whose first commit writes tables and the L1.
+     */
     static Stream<Arguments> fullAfterWrites() {
-        return Stream.of(false, true).flatMap(compress ->
-                IntStream.rangeClosed(0, 9).mapToObj(writes -> Arguments.of(compress, writes)));
+        return Stream.of(false, true).flatMap(compress -> Stream.of(false, true).flatMap(checkpoint ->
+                IntStream.rangeClosed(0, checkpoint ? 9 : 7).mapToObj(writes -> Arguments.of(compress, checkpoint, writes))));
     }
 
-    @ParameterizedTest(name = "compress={0} full after {1} writes")
+    @ParameterizedTest(name = "compress={0} checkpoint={1} full after {2} writes")
     @MethodSource("fullAfterWrites")
-    void noSpaceFailsWritesAndFlushesUntilSpaceIsFreed(boolean compress, int writesBeforeFull) throws IOException {
+    void noSpaceFailsWritesAndFlushesUntilSpaceIsFreed(boolean compress, boolean checkpoint, int writesBeforeFull)
+            throws IOException {
         Random random = new Random(writesBeforeFull * 31L + (compress ? 1 : 0));
         CrashableMemoryFile file = new CrashableMemoryFile();
         ThinImage.format(file, SIZE, CLUSTER, compress);
@@ -50,6 +57,11 @@ class ThinImageNoSpaceTest {
         model.flush(image);
         model.write(image, TABLE_2, randomBytes(random, 3 * 512));
         model.write(image, 8L * CLUSTER + 512, randomBytes(random, 1024));
+        if (checkpoint) {
+            // More changed entries than a map delta holds (256 with 4 KiB clusters), and no data:
+            // the next commit is a checkpoint.
+            image.writeZeroes(TABLE_2 + 128L * CLUSTER, 300L * CLUSTER, ZeroMode.NO_HOLE, false);
+        }
 
         file.runOutOfSpaceAfter(writesBeforeFull);
         boolean anyRefused = false;
