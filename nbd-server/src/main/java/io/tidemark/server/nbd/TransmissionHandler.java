@@ -288,7 +288,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         int count = 1;
         long cost = last.cost();
         for (Finished next; (next = finished.poll()) != null; count++) {
-            ctx.write(last.reply());
+            // no promise (nor, for a reply of several buffers, a promise combiner) per reply: the
+            // last one's future stands for the batch, and a failed write reaches exceptionCaught
+            ctx.write(last.reply(), ctx.voidPromise());
             last = next;
             cost += next.cost();
         }
