@@ -25,6 +25,16 @@ public interface BlockDevice extends Closeable {
     void read(long offset, ByteBuffer dst) throws IOException;
 
     /**
+     * Reads like {@link #read} only if that needs no waiting for the disk (the host's page cache
+     * holds the bytes), for a caller that must not block, such as a network event loop. Returns
+     * true with {@code dst} filled, or false with its position unchanged (its bytes undefined), and
+     * the caller then reads with {@link #read}. The default never tries.
+     */
+    default boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        return false;
+    }
+
+    /**
      * Writes the remaining bytes of {@code src} at {@code offset}. With {@code fua} the data is
      * durable when this method returns.
      *

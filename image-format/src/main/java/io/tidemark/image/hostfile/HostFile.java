@@ -41,6 +41,9 @@ public final class HostFile implements Closeable {
      */
     private static final ThreadLocal<MemorySegment> CAPTURE = ThreadLocal.withInitial(
             () -> LibC.captureSegment(Arena.ofAuto()));
+    /** The struct iovec each thread's {@link #readIfCached} reuses, for the same reason. */
+    private static final ThreadLocal<MemorySegment> IOVEC = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(2 * Long.BYTES, Long.BYTES));
 
     private final Path path;
     private final int fd;
@@ -48,6 +51,8 @@ public final class HostFile implements Closeable {
     private volatile boolean punchHole;
     private final boolean seekData;
     private volatile boolean zeroRange;
+    /** Whether preadv2 with RWF_NOWAIT may work here; cleared when the filesystem refuses it. */
+    private volatile boolean readNoWait = true;
     private final ReadWriteLock closing = new ReentrantReadWriteLock();
     private boolean closed;
 
@@ -164,7 +169,30 @@ public final class HostFile implements Closeable {
      * @return the bytes read, 0 at the end of the file
      */
     public int read(long offset, ByteBuffer dst) throws IOException {
-        return transfer(offset, dst, false);
+        return checked(transfer(offset, dst, Transfer.PREAD), Transfer.PREAD, offset, dst);
+    }
+
+    /**
+     * Reads like {@link #read} but only what the page cache holds: {@code preadv2} with
+     * {@code RWF_NOWAIT}, which fails rather than wait for the disk. For a thread that must not
+     * block (an event loop); the caller reads what is missing some other way.
+     *
+     * @return the bytes read (possibly fewer than asked, 0 at the end of the file), or -1 when
+     *     nothing could be read without waiting, or the filesystem cannot tell
+     */
+    public int readIfCached(long offset, ByteBuffer dst) throws IOException {
+        if (!readNoWait) {
+            return -1;
+        }
+        int n = transfer(offset, dst, Transfer.PREAD_NOWAIT);
+        if (n == -LibC.EAGAIN) {
+            return -1;
+        }
+        if (n == -LibC.EOPNOTSUPP || n == -LibC.EINVAL || n == -LibC.ENOSYS) {
+            readNoWait = false; // an old kernel or a filesystem without non-blocking reads
+            return -1;
+        }
+        return checked(n, Transfer.PREAD_NOWAIT, offset, dst);
     }
 
     /**
@@ -178,11 +206,26 @@ public final class HostFile implements Closeable {
         if (!writable) {
             throw new IllegalStateException(path + ": host file is open read-only");
         }
-        return transfer(offset, src, true);
+        return checked(transfer(offset, src, Transfer.PWRITE), Transfer.PWRITE, offset, src);
     }
 
-    /** One pread or pwrite of the buffer's remaining bytes, retried when interrupted; moves its position. */
-    private int transfer(long offset, ByteBuffer buffer, boolean write) throws IOException {
+    /** The positional calls {@link #transfer} makes, named as in error messages. */
+    private enum Transfer {
+        PREAD("pread"), PREAD_NOWAIT("preadv2"), PWRITE("pwrite");
+
+        final String call;
+
+        Transfer(String call) {
+            this.call = call;
+        }
+    }
+
+    /**
+     * One call over the buffer's remaining bytes, retried when interrupted; moves its position.
+     *
+     * @return the bytes moved, or minus the call's errno
+     */
+    private int transfer(long offset, ByteBuffer buffer, Transfer transfer) throws IOException {
         if (!buffer.isDirect()) {
             throw new IllegalArgumentException(path + ": native I/O needs a direct buffer");
         }
@@ -193,18 +236,28 @@ public final class HostFile implements Closeable {
             MemorySegment memory = MemorySegment.ofBuffer(buffer);
             long n;
             do {
-                n = write ? LibC.pwrite(capture, fd, memory, memory.byteSize(), offset)
-                        : LibC.pread(capture, fd, memory, memory.byteSize(), offset);
+                n = switch (transfer) {
+                    case PREAD -> LibC.pread(capture, fd, memory, memory.byteSize(), offset);
+                    case PREAD_NOWAIT -> LibC.preadv2(capture, fd, IOVEC.get(), memory, offset, LibC.RWF_NOWAIT);
+                    case PWRITE -> LibC.pwrite(capture, fd, memory, memory.byteSize(), offset);
+                };
             } while (n < 0 && LibC.errno(capture) == LibC.EINTR);
             if (n < 0) {
-                throw failure((write ? "pwrite" : "pread") + " of " + memory.byteSize() + " bytes at offset " + offset,
-                        LibC.errno(capture));
+                return -LibC.errno(capture);
             }
             buffer.position(buffer.position() + (int) n);
             return (int) n;
         } finally {
             closing.readLock().unlock();
         }
+    }
+
+    /** The result of {@link #transfer}, or the exception for its errno. */
+    private int checked(int result, Transfer transfer, long offset, ByteBuffer buffer) throws IOException {
+        if (result >= 0) {
+            return result;
+        }
+        throw failure(transfer.call + " of " + buffer.remaining() + " bytes at offset " + offset, -result);
     }
 
     /**

@@ -39,6 +39,9 @@ final class LibC {
     static final int LOCK_EX = 2;
     static final int LOCK_NB = 4;
 
+    /** preadv2/pwritev2: fail with EAGAIN instead of waiting for the disk or a lock. */
+    static final int RWF_NOWAIT = 0x08;
+
     static final int EINTR = 4;
     static final int ENXIO = 6;
     static final int EAGAIN = 11;
@@ -64,6 +67,8 @@ final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle PWRITE = bind("pwrite",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle PREADV2 = bind("preadv2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle FLOCK = bind("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -128,6 +133,17 @@ final class LibC {
     static long pwrite(MemorySegment capture, int fd, MemorySegment buffer, long count, long offset) {
         try {
             return (long) PWRITE.invokeExact(capture, fd, buffer, count, offset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code preadv2} of one buffer: {@code iovec} is a 16-byte struct iovec the caller reuses. */
+    static long preadv2(MemorySegment capture, int fd, MemorySegment iovec, MemorySegment buffer, long offset, int flags) {
+        iovec.set(JAVA_LONG, 0, buffer.address());
+        iovec.set(JAVA_LONG, Long.BYTES, buffer.byteSize());
+        try {
+            return (long) PREADV2.invokeExact(capture, fd, iovec, 1, offset, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }

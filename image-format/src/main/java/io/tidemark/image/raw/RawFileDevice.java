@@ -210,6 +210,22 @@ public final class RawFileDevice implements BlockDevice {
         }
     }
 
+    /** One {@code preadv2(RWF_NOWAIT)}: all of it from the page cache, or nothing. */
+    @Override
+    public boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        checkRange(offset, dst.remaining());
+        if (!dst.isDirect()) {
+            return false;
+        }
+        int at = dst.position();
+        int wanted = dst.remaining();
+        if (host.readIfCached(offset, dst) == wanted) {
+            return true;
+        }
+        dst.position(at);
+        return false;
+    }
+
     /**
      * Every range: guest offset is file offset. Nothing needs pinning: a raw file never moves data,
      * and a TRIM racing the transfer leaves the bytes as undefined as it leaves a {@link #read}'s.

@@ -99,6 +99,11 @@ final class ChannelImageFile implements ImageFile {
     }
 
     @Override
+    public int readIfCached(ByteBuffer dst, long position) throws IOException {
+        return host.readIfCached(position, dst);
+    }
+
+    @Override
     public void write(ByteBuffer src, long position) throws IOException {
         long at = position;
         try {

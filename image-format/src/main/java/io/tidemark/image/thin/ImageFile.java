@@ -17,6 +17,15 @@ interface ImageFile extends Closeable {
     /** Reads from {@code position} until {@code dst} is full or the file ends; returns bytes read. */
     int read(ByteBuffer dst, long position) throws IOException;
 
+    /**
+     * Reads into the direct buffer {@code dst} only what the page cache holds, without waiting for
+     * the disk; returns the bytes read, or -1 when nothing could be read so (the default: this
+     * layer cannot tell).
+     */
+    default int readIfCached(ByteBuffer dst, long position) throws IOException {
+        return -1;
+    }
+
     /** Writes all of {@code src} at {@code position}. */
     void write(ByteBuffer src, long position) throws IOException;
 

@@ -330,6 +330,50 @@ public final class ThinImage implements BlockDevice {
         return n;
     }
 
+    /**
+     * Answers a read inside one cluster when that needs no waiting: the cluster's lock is free and
+     * it reads as zeroes, or is stored plainly and the page cache holds its bytes. Compressed
+     * clusters and reads across clusters go to {@link #read}.
+     */
+    @Override
+    public boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        ensureOpen();
+        checkRange(offset, dst.remaining());
+        int inner = (int) (offset & (clusterSize - 1));
+        if (!dst.isDirect() || inner + dst.remaining() > clusterSize) {
+            return false;
+        }
+        long cluster = offset >>> clusterBits;
+        StampedLock lock = clusterLocks.forCluster(cluster);
+        long stamp = lock.tryReadLock();
+        if (stamp == 0) {
+            return false; // a write holds the cluster: waiting for it is the I/O thread's job
+        }
+        try {
+            long entry = map.get(cluster);
+            int at = dst.position();
+            int wanted = dst.remaining();
+            switch (MapEntry.type(entry)) {
+                case MapEntry.DATA -> {
+                    if (file.readIfCached(dst, MapEntry.offset(entry) + inner) == wanted) {
+                        return true;
+                    }
+                    dst.position(at);
+                    return false;
+                }
+                case MapEntry.COMPRESSED -> {
+                    return false;
+                }
+                default -> {
+                    fillZero(dst);
+                    return true;
+                }
+            }
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
     private void readCluster(long cluster, int inner, ByteBuffer part) throws IOException {
         StampedLock lock = clusterLocks.forCluster(cluster);
         long stamp = lock.readLock();

@@ -53,6 +53,31 @@ class RawFileDeviceTest {
         return bytes;
     }
 
+    /**
+     * Bytes just written sit in the page cache, so a non-blocking read gets them (preadv2 with
+     * RWF_NOWAIT, which ext4 on recent kernels serves from the page cache).
+     */
+    @Test
+    void readIfCachedGetsWhatThePageCacheHolds() throws IOException {
+        byte[] data = new byte[SIZE];
+        new Random(5).nextBytes(data);
+        Path path = Files.write(dir.resolve("disk.raw"), data);
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(4 * K + 8).position(8);
+            assertThat(device.readIfCached(777, direct)).isTrue();
+            assertThat(direct.position()).isEqualTo(4 * K + 8);
+            byte[] bytes = new byte[4 * K];
+            direct.position(8).get(bytes);
+            assertThat(bytes).isEqualTo(Arrays.copyOfRange(data, 777, 777 + 4 * K));
+
+            ByteBuffer heap = ByteBuffer.allocate(512);
+            assertThat(device.readIfCached(0, heap)).isFalse(); // no direct buffer: read() it is
+            assertThat(heap.position()).isZero();
+            assertThatThrownBy(() -> device.readIfCached(SIZE - 10, ByteBuffer.allocateDirect(11)))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
     @Test
     void everyRangeIsAFileSegmentAtTheSameOffset() throws IOException {
         byte[] data = new byte[SIZE];

@@ -53,6 +53,38 @@ class ThinImageContiguousDataTest {
         }
     }
 
+    /** Reads without waiting: data just written (page cache) and holes inside one cluster, nothing else. */
+    @Test
+    void readIfCachedServesDataAndHolesWithinOneCluster() throws IOException {
+        byte[] data = pattern(CLUSTER, 7);
+        try (ThinImage plain = create(false); ThinImage compressed = ThinImage.create(dir.resolve("c.tdm"), SIZE, CLUSTER, true)) {
+            plain.write(3L * CLUSTER, ByteBuffer.wrap(data), false);
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            assertThat(plain.readIfCached(3L * CLUSTER + 100, buf)).isTrue();
+            byte[] got = new byte[4096];
+            buf.flip().get(got);
+            assertThat(got).isEqualTo(Arrays.copyOfRange(data, 100, 100 + 4096));
+
+            ByteBuffer hole = ByteBuffer.allocateDirect(4096);
+            hole.put(0, (byte) 1);
+            assertThat(plain.readIfCached(9L * CLUSTER, hole)).isTrue();
+            assertThat(hole.position()).isEqualTo(4096);
+            assertThat(hole.get(0)).isZero();
+
+            ByteBuffer across = ByteBuffer.allocateDirect(4096);
+            assertThat(plain.readIfCached(4L * CLUSTER - 100, across)).isFalse(); // two clusters: read()
+            assertThat(across.position()).isZero();
+
+            byte[] text = new byte[CLUSTER];
+            Arrays.fill(text, (byte) 't');
+            compressed.write(0, ByteBuffer.wrap(text), false);
+            assertThat(compressed.info().compressedClusters()).isEqualTo(1);
+            ByteBuffer packed = ByteBuffer.allocateDirect(4096);
+            assertThat(compressed.readIfCached(0, packed)).isFalse(); // must be decompressed: read()
+            assertThat(packed.position()).isZero();
+        }
+    }
+
     @Test
     void clustersStoredOutOfOrderAreNoSegment() throws IOException {
         try (ThinImage image = create(false)) {

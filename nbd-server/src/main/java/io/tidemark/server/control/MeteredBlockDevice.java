@@ -68,6 +68,24 @@ public final class MeteredBlockDevice implements BlockDevice {
         read.record(bytes, System.nanoTime() - start);
     }
 
+    /** A read from the page cache counts when it succeeds; refused, the {@link #read} that follows counts. */
+    @Override
+    public boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        int bytes = dst.remaining();
+        long start = System.nanoTime();
+        boolean done;
+        try {
+            done = inner.readIfCached(offset, dst);
+        } catch (IOException | RuntimeException e) {
+            failed("read", e);
+            throw e;
+        }
+        if (done) {
+            read.record(bytes, System.nanoTime() - start);
+        }
+        return done;
+    }
+
     /**
      * A zero-copy read counts as a read of its bytes when its segment is found; the latency is the
      * lookup's, as the transfer happens later on the socket.

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The transmission phase of one connection. Each request is validated on the event loop, run
  * on the I/O executor, and its reply written as soon as it is ready, so replies leave out of
- * order. Requests beyond the connection's in-flight limits wait in arrival order, and the
- * socket is not read while anything waits: a client cannot make us hold more than the limits
+ * order. A short READ whose bytes the page cache holds is answered on the event loop itself: the
+ * hand-off to an I/O thread and back cost more than such a read. Requests beyond the
+ * connection's in-flight limits wait in arrival order, and the socket is not read while anything waits: a client cannot make us hold more than the limits
  * (plus what one socket read already decoded). The server-wide {@link InFlightMemory} is charged
  * for WRITE payloads as they arrive and for READs as they start; when it is spent the socket is
  * not read either, until released memory wakes the connection.
@@ -152,7 +153,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private void dispatchWaiting() {
         if (dispatching) {
-            return; // a reply completed inline while we were dispatching; the outer loop goes on
+            return; // re-entered from a callback while dispatching; the outer loop goes on
         }
         dispatching = true;
         try {
@@ -221,16 +222,22 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private void start(Request r, long cost) {
         requestsInFlight++;
         bytesInFlight += cost;
+        Reply reply;
         try {
             if (server.shutdown().isShuttingDown()) {
                 throw new RequestRejected(Error.ESHUTDOWN, "server is shutting down");
             }
             RequestValidator.validate(r, session);
-            diskExecutor.execute(() -> run(r, cost));
-        } catch (RequestRejected | RejectedExecutionException e) {
+            reply = commands.readIfCached(r);
+            if (reply == null) {
+                diskExecutor.execute(() -> run(r, cost));
+                return;
+            }
+        } catch (Exception e) {
             r.releasePayload();
-            send(failure(r, e), cost);
+            reply = failure(r, e);
         }
+        send(reply, cost);
     }
 
     /** Runs on an I/O thread. */
@@ -247,16 +254,13 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Hands a reply to the event loop from any thread. Replies that finish while the event loop
-     * is busy queue up and leave together: one event-loop task and one flush per batch instead of
-     * one per reply.
+     * Hands a reply to the event loop from any thread. Replies queue up and leave together: one
+     * event-loop task and one flush per batch instead of one per reply. Replies the event loop
+     * built itself (refusals, reads from the page cache) go out once it has read what the socket
+     * had, after the requests it decoded meanwhile; its own task queue wakes nothing.
      */
     private void send(Reply reply, long cost) {
         finished.offer(new Finished(reply, cost));
-        if (ctx.executor().inEventLoop()) {
-            writeFinished(); // a refusal, or disk I/O run inline: nothing to wait for
-            return;
-        }
         if (!writeScheduled.get() && writeScheduled.compareAndSet(false, true)) {
             try {
                 ctx.executor().execute(writeFinished);
@@ -269,11 +273,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /**
      * Runs on the event loop: writes every queued reply and flushes once. The write futures of one
      * channel complete in order, so the last one's listener accounts for the whole batch. A
-     * connection already torn down releases the replies' buffers instead.
+     * connection already closed or torn down releases the replies' buffers instead.
      */
     private void writeFinished() {
         writeScheduled.set(false); // before polling: a reply queued from now on schedules another run
-        if (ctx.isRemoved()) {
+        if (ctx.isRemoved() || !ctx.channel().isOpen()) {
             releaseFinished();
             return;
         }
@@ -284,7 +288,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         int count = 1;
         long cost = last.cost();
         for (Finished next; (next = finished.poll()) != null; count++) {
-            ctx.write(last.reply());
+            // no promise (nor, for a reply of several buffers, a promise combiner) per reply: the
+            // last one's future stands for the batch, and a failed write reaches exceptionCaught
+            ctx.write(last.reply(), ctx.voidPromise());
             last = next;
             cost += next.cost();
         }

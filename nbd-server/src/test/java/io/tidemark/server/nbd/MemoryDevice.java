@@ -27,6 +27,9 @@ class MemoryDevice implements BlockDevice {
     final AtomicInteger flushes = new AtomicInteger();
     final AtomicInteger caches = new AtomicInteger();
     final AtomicReference<IOException> nextFailure = new AtomicReference<>();
+    /** Whether {@link #readIfCached} serves reads, as a page cache holding everything would. */
+    volatile boolean cached;
+    final AtomicInteger cachedReads = new AtomicInteger();
     volatile boolean closed;
 
     MemoryDevice(int size, DeviceCapabilities capabilities) {
@@ -61,6 +64,16 @@ class MemoryDevice implements BlockDevice {
     public synchronized void read(long offset, ByteBuffer dst) throws IOException {
         maybeFail();
         dst.put(data, (int) offset, dst.remaining());
+    }
+
+    @Override
+    public synchronized boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        if (!cached) {
+            return false;
+        }
+        read(offset, dst);
+        cachedReads.incrementAndGet();
+        return true;
     }
 
     @Override

@@ -296,6 +296,52 @@ class TransmissionHandlerTest {
     }
 
     @Test
+    void shortReadsThePageCacheHoldsAreAnsweredWithoutTheIoThread() throws Exception {
+        NbdTestClient client = connect(false);
+        client.write(0, 1, 0, pattern(2 * B, 12));
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        connection.queueIo();
+        device.cached = true;
+        client.request(0, Command.READ, 2, 100, B);
+        assertThat(connection.queuedIoCount()).isZero();
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+        assertThat(client.readData(B)).isEqualTo(Arrays.copyOfRange(pattern(2 * B, 12), 100, 100 + B));
+        client.request(0, Command.READ, 3, 0, CommandExecutor.CACHED_READ_MAXIMUM); // long: the I/O thread's
+        assertThat(connection.queuedIoCount()).isEqualTo(1);
+        device.cached = false;
+        client.request(0, Command.READ, 4, 0, B); // not cached: the I/O thread's
+        assertThat(connection.queuedIoCount()).isEqualTo(2);
+        assertThat(device.cachedReads).hasValue(1);
+        assertThat(connection.pendingBytes()).isZero();
+    }
+
+    @Test
+    void shortStructuredReadFromThePageCacheIsOneDataChunk() throws Exception {
+        NbdTestClient client = connect(true);
+        client.write(0, 1, B, pattern(B, 13));
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        connection.queueIo();
+        device.cached = true;
+        client.request(0, Command.READ, 2, B, B);
+        List<ChunkView> chunks = client.readStructuredReply(2);
+        assertThat(connection.queuedIoCount()).isZero();
+        assertThat(chunks).extracting(ChunkView::type).containsExactly(ReplyChunk.OFFSET_DATA);
+        assertThat(NbdTestClient.reassemble(chunks, B, B)).isEqualTo(pattern(B, 13));
+    }
+
+    @Test
+    void aPageCacheReadThatFailsIsAnErrorReply() throws Exception {
+        NbdTestClient client = connect(false);
+        device.cached = true;
+        device.nextFailure.set(new IOException("Input/output error"));
+        client.request(0, Command.READ, 1, 0, 512);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.EIO, 1));
+        client.request(0, Command.READ, 2, 0, 512);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+        assertThat(client.readData(512)).isEqualTo(new byte[512]);
+    }
+
+    @Test
     void repliesLeaveInTheOrderRequestsFinish() throws Exception {
         NbdTestClient client = connect(false);
         connection.queueIo();
