@@ -1,9 +1,9 @@
 package io.tidemark.image.thin;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -25,8 +25,13 @@ final class TableBuffer {
 
     /** Zeroes for clearing what a commit wrote: one chunk of entries, the most one write covers. */
     private static final byte[] ZEROS = new byte[L2Table.CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE];
-    private static final ConcurrentLinkedQueue<ByteBuffer> POOL = new ConcurrentLinkedQueue<>();
-    private static final AtomicLong POOLED_BYTES = new AtomicLong();
+    /**
+     * The pooled buffers, taken and given back by identity under the class lock. Not a concurrent
+     * collection's {@code remove(Object)}: pooled buffers are all zeroes, so {@link ByteBuffer#equals}
+     * holds between any two of one size, and removing "an equal one" let two commits take the same.
+     */
+    private static final List<ByteBuffer> POOL = new ArrayList<>();
+    private static long pooledBytes;
 
     private final ByteBuffer memory;
     private final boolean pooled;
@@ -44,11 +49,9 @@ final class TableBuffer {
         if (bytes > POOL_LIMIT) {
             return new TableBuffer(ByteBuffer.allocate(Math.toIntExact(bytes)), false);
         }
-        for (ByteBuffer candidate : POOL) {
-            if (candidate.capacity() >= bytes && POOL.remove(candidate)) {
-                POOLED_BYTES.addAndGet(-candidate.capacity());
-                return new TableBuffer(candidate, true);
-            }
+        ByteBuffer pooled = takePooled(bytes);
+        if (pooled != null) {
+            return new TableBuffer(pooled, true);
         }
         int capacity = Math.max(MIN_DIRECT, Integer.highestOneBit((int) bytes - 1) << 1);
         return new TableBuffer(ByteBuffer.allocateDirect(capacity), true);
@@ -80,10 +83,26 @@ final class TableBuffer {
             memory.put(written[i], ZEROS, 0, written[i + 1]);
         }
         writtenCount = 0;
-        if (POOLED_BYTES.addAndGet(memory.capacity()) <= POOL_LIMIT) {
+        givePooled(memory);
+    }
+
+    /** Removes and returns the first pooled buffer of at least {@code bytes}; null when none. */
+    private static synchronized ByteBuffer takePooled(long bytes) {
+        for (int i = 0; i < POOL.size(); i++) {
+            if (POOL.get(i).capacity() >= bytes) {
+                ByteBuffer taken = POOL.remove(i);
+                pooledBytes -= taken.capacity();
+                return taken;
+            }
+        }
+        return null;
+    }
+
+    /** Pools a zeroed buffer while the pool stays within its limit; else drops it. */
+    private static synchronized void givePooled(ByteBuffer memory) {
+        if (pooledBytes + memory.capacity() <= POOL_LIMIT) {
             POOL.add(memory);
-        } else {
-            POOLED_BYTES.addAndGet(-memory.capacity());
+            pooledBytes += memory.capacity();
         }
     }
 
