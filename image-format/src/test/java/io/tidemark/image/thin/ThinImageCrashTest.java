@@ -146,8 +146,14 @@ class ThinImageCrashTest {
     private static void crashAndVerify(List<Op> workload, boolean compress, boolean punch, long n,
             CrashableMemoryFile.Survival survival, boolean tear, Random random) throws IOException {
         CrashableMemoryFile file = freshImage(compress, punch);
-        file.crashAfter(n, tear);
         BlockHistory history = new BlockHistory();
+        verifyRecovered(crash(workload, file, history, n, survival, tear, random), history);
+    }
+
+    /** Runs the workload on {@code file} until it crashes after {@code n} operations; the disk then. */
+    private static CrashableMemoryFile crash(List<Op> workload, CrashableMemoryFile file, BlockHistory history, long n,
+            CrashableMemoryFile.Survival survival, boolean tear, Random random) throws IOException {
+        file.crashAfter(n, tear);
         try {
             run(workload, file, history);
         } catch (CrashableMemoryFile.SimulatedCrash expected) {
@@ -157,7 +163,11 @@ class ThinImageCrashTest {
                 throw e;
             }
         }
-        CrashableMemoryFile disk = file.crashed() ? file.afterCrash(survival, random) : file.reopened();
+        return file.crashed() ? file.afterCrash(survival, random) : file.reopened();
+    }
+
+    /** Checks the disk after a crash, verifies its blocks, then writes to it and closes it cleanly. */
+    private static void verifyRecovered(CrashableMemoryFile disk, BlockHistory history) throws IOException {
         CheckResult check = ImageChecker.check(disk);
         assertThat(check.corruptions()).as("corruption after crash").isEmpty();
         try (ThinImage image = ThinImage.open(disk, false, AllocationListener.NONE)) {
@@ -175,6 +185,57 @@ class ThinImageCrashTest {
             assertThat(cluster.array()).as("new cluster over leaked space").isEqualTo(expected);
         }
         assertThat(ImageChecker.check(disk).exitCode()).as("check after recovery and clean close").isZero();
+    }
+
+    /**
+     * Crashes, reopens the crashed image without closing it, runs a second workload on it and
+     * crashes again after every operation of that. The first crash usually leaves a map delta
+     * (the workload flushes far more often than it closes): the second session loads it, its
+     * commits must carry the loaded entries on (in each delta and into the checkpoints), and it
+     * allocates over the space the first session leaked or freed.
+     */
+    @ParameterizedTest(name = "compress={0} seed={1} punch={2} wide={3}")
+    @CsvSource({"false,11,true,true", "true,5,true,false", "false,3,false,false"})
+    void survivesASecondCrashAfterContinuingOnACrashedImage(boolean compress, long defaultSeed, boolean punch,
+            boolean wide) throws IOException {
+        long seed = Long.getLong("tidemark.seed", defaultSeed);
+        Random random = new Random(seed);
+        List<Op> first = workload(random, compress, wide);
+        List<Op> second = new ArrayList<>();
+        for (Op op : workload(random, compress, wide)) {
+            // No clean close early on: the second session is to commit over the loaded delta.
+            second.add(op.kind == 10 && second.size() < WORKLOAD_OPS / 2 ? new Op(8, op.offset, op.data) : op);
+        }
+        long firstTotal = countOperations(first, compress, punch);
+        int loadedDeltas = 0;
+        for (long n = 1; n <= firstTotal; n += 5) {
+            CrashableMemoryFile.Survival firstSurvival = CrashableMemoryFile.Survival.values()[(int) (n % 3)];
+            CrashableMemoryFile crashed = crash(first, freshImage(compress, punch), new BlockHistory(), n,
+                    firstSurvival, n % 2 == 0, new Random(seed * 31 + n));
+            assertThat(ImageChecker.check(crashed).corruptions()).as("corruption after the first crash").isEmpty();
+            loadedDeltas += ImageLoader.readHeader(crashed, crashed.size()).deltaEntries() > 0 ? 1 : 0;
+            BlockHistory recovered = new BlockHistory();
+            try (ThinImage image = ThinImage.open(crashed, true, AllocationListener.NONE)) {
+                recovered.readAsDurable(image);
+            }
+            CrashableMemoryFile counting = crashed.reopened();
+            run(second, counting, new BlockHistory());
+            long secondTotal = counting.operations();
+            for (long m = 0; m <= secondTotal; m++) {
+                CrashableMemoryFile.Survival survival = CrashableMemoryFile.Survival.values()[(int) ((n + m) % 3)];
+                boolean tear = (n + m) % 2 == 1;
+                BlockHistory history = recovered.copy();
+                try {
+                    verifyRecovered(crash(second, crashed.reopened(), history, m, survival, tear,
+                            new Random(seed * 17 + n * 1000 + m)), history);
+                } catch (AssertionError | IOException | RuntimeException e) {
+                    throw new AssertionError("seed " + seed + ", first crash after " + n + " of " + firstTotal
+                            + " operations (" + firstSurvival + "), second after " + m + " of " + secondTotal
+                            + ", survival " + survival + ", tear " + tear + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        assertThat(loadedDeltas).as("first crashes that left a map delta to load").isGreaterThan(2);
     }
 
     /** Per 512-byte block: the content at the last completed flush and everything written since. */
@@ -195,6 +256,27 @@ class ThinImageCrashTest {
         void durable() {
             durable.putAll(current);
             since.clear();
+        }
+
+        /** Takes what {@code image} holds now, all of it durable, as the flushed content. */
+        void readAsDurable(ThinImage image) throws IOException {
+            for (long region : REGIONS) {
+                for (int i = 0; i < REGION_BLOCKS + 8; i++) {
+                    long block = region / BLOCK + i;
+                    ByteBuffer content = ByteBuffer.allocate(BLOCK);
+                    image.read(block * BLOCK, content);
+                    durable.put(block, content.array());
+                    current.put(block, content.array());
+                }
+            }
+        }
+
+        BlockHistory copy() {
+            BlockHistory copy = new BlockHistory();
+            copy.durable.putAll(durable);
+            copy.current.putAll(current);
+            since.forEach((block, contents) -> copy.since.put(block, new ArrayList<>(contents)));
+            return copy;
         }
 
         void verify(ThinImage image) throws IOException {
