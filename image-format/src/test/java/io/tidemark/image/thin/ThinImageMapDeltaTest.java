@@ -9,9 +9,11 @@ import io.tidemark.image.NoSpaceException;
 import io.tidemark.image.ZeroMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.Random;
 import java.util.function.LongUnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -330,6 +332,32 @@ class ThinImageMapDeltaTest {
         CrashableMemoryFile file = fresh();
         ImageSurgeon.pokeHeaderLong(file, ImageHeader.OFF_INCOMPATIBLE, ImageFormat.INCOMPATIBLE_MAP_DELTA);
         assertRefused(file, ImageHeader.OFF_DELTA_ENTRIES, "map delta of 0 entries with the map delta feature bit");
+    }
+
+    /**
+     * Tools that look at an image a writer holds open (force-share) see the writer's last commit,
+     * a map delta over the tables, even after the delta freed a cluster that another then took.
+     */
+    @Test
+    void aForceShareReaderSeesTheWritersLastDelta(@TempDir Path dir) throws IOException {
+        Path path = dir.resolve("disk.tdm");
+        ThinImage.create(path, SIZE, CLUSTER, false).close();
+        try (ThinImage writer = ThinImage.open(path, false, AllocationListener.NONE)) {
+            writer.write(5 * CLUSTER, ByteBuffer.wrap(pattern(CLUSTER, 5)), true);
+            writer.write(TABLE_SPAN, ByteBuffer.wrap(pattern(CLUSTER, 1)), true);
+            long place = writer.fileOffset(5 * CLUSTER);
+            writer.trim(5 * CLUSTER, CLUSTER, true);
+            writer.write(6 * CLUSTER, ByteBuffer.wrap(pattern(CLUSTER, 6)), true);
+            assertThat(writer.fileOffset(6 * CLUSTER)).isEqualTo(place);
+            writer.write(7 * CLUSTER, ByteBuffer.wrap(pattern(CLUSTER, 7)), false);
+            assertThat(ImageChecker.checkForceShare(path, ProgressListener.NONE).corruptions()).isEmpty();
+            try (ThinImage reader = ThinImage.openForceShare(path)) {
+                assertThat(read(reader, 5 * CLUSTER, CLUSTER)).isEqualTo(new byte[CLUSTER]);
+                assertThat(read(reader, 6 * CLUSTER, CLUSTER)).isEqualTo(pattern(CLUSTER, 6));
+                assertThat(read(reader, TABLE_SPAN, CLUSTER)).isEqualTo(pattern(CLUSTER, 1));
+                assertThat(read(reader, 7 * CLUSTER, CLUSTER)).as("not flushed yet").isEqualTo(new byte[CLUSTER]);
+            }
+        }
     }
 
     /**
