@@ -315,6 +315,16 @@ class ThinImageMapDeltaTest {
         assertThat(data).isPositive();
         placeDelta(file, readDelta(file), data);
         assertRefused(file, data, "is referenced more than once");
+        // Repair gives cluster 0 a private copy (of what its place holds now) and drops the delta
+        // into the tables: the delta's clusters keep their data.
+        assertThat(ImageChecker.repair(file)).anySatisfy(repair -> assertThat(repair).contains("private copy"));
+        assertThat(ImageChecker.check(file).isClean()).isTrue();
+        assertThat(header(file).deltaEntries()).isZero();
+        try (ThinImage image = ThinImage.open(file, true, AllocationListener.NONE)) {
+            for (int c = 1; c <= 3; c++) {
+                assertThat(read(image, c * (TABLE_SPAN / 2), CLUSTER)).isEqualTo(pattern(CLUSTER, c));
+            }
+        }
     }
 
     @Test
