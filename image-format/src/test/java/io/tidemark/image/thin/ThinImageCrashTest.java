@@ -34,9 +34,9 @@ class ThinImageCrashTest {
 
     /**
      * With {@code punch} false the file cannot punch holes: freed space keeps its old bytes. With
-     * {@code wide} some zeroing covers the whole disk, more entries than a map delta holds, so
-     * that commits alternate between map deltas and checkpoints (which otherwise come only with
-     * close).
+     * {@code wide} some zeroing covers the whole disk, more entries than a map delta holds, and
+     * is flushed right after a flushed write, so that a checkpoint replaces a map delta
+     * (checkpoints otherwise come only with close, and deltas only after a reopen).
      */
     @ParameterizedTest(name = "compress={0} seed={1} punch={2} wide={3}")
     @CsvSource({"false,42,true,false", "true,42,true,false", "false,7,true,false", "true,7,true,false",
@@ -45,8 +45,13 @@ class ThinImageCrashTest {
             throws IOException {
         long seed = Long.getLong("tidemark.seed", defaultSeed);
         List<Op> workload = workload(new Random(seed), compress, wide);
-        long total = countOperations(workload, compress, punch);
+        CommitLog commits = new CommitLog();
+        long total = countOperations(workload, compress, punch, commits);
         assertThat(total).isGreaterThan(50);
+        assertThat(commits.deltas).as("flushes that committed a map delta").isGreaterThan(3);
+        if (wide) {
+            assertThat(commits.checkpointsAfterDelta).as("flushes that checkpointed over a map delta").isPositive();
+        }
         for (long n = 0; n <= total; n++) {
             for (CrashableMemoryFile.Survival survival : CrashableMemoryFile.Survival.values()) {
                 boolean tear = (n + survival.ordinal()) % 2 == 0;
@@ -74,7 +79,13 @@ class ThinImageCrashTest {
             }
             long offset = region + (long) firstBlock * BLOCK;
             if (wide && kind == 7 && random.nextInt(3) == 0) {
+                // A write committed as a map delta, then zeroing that the next flush checkpoints.
+                byte[] written = new byte[BLOCK];
+                random.nextBytes(written);
+                ops.add(new Op(0, offset, written));
+                ops.add(new Op(8, 0, new byte[0]));
                 ops.add(new Op(kind, 0, new byte[(int) SIZE]));
+                ops.add(new Op(8, 0, new byte[0]));
                 continue;
             }
             byte[] data = kind < 6 ? ThinImagePropertyTest.randomData(random, blocks * BLOCK) : new byte[blocks * BLOCK];
@@ -95,11 +106,32 @@ class ThinImageCrashTest {
         return true;
     }
 
-    private static long countOperations(List<Op> workload, boolean compress, boolean punch) throws IOException {
+    private static long countOperations(List<Op> workload, boolean compress, boolean punch, CommitLog commits)
+            throws IOException {
         CrashableMemoryFile file = freshImage(compress, punch);
         long before = file.operations();
-        run(workload, file, new BlockHistory());
+        run(workload, file, new BlockHistory(), commits);
         return file.operations() - before;
+    }
+
+    /** What the flushes (and FUA writes) of a workload committed: map deltas, or checkpoints. */
+    private static final class CommitLog {
+        int deltas;
+        int checkpointsAfterDelta;
+        private boolean lastHadDelta;
+
+        void committed(CrashableMemoryFile file) throws IOException {
+            boolean delta = ImageLoader.readHeader(file, file.size()).deltaEntries() > 0;
+
+            deltas += delta ? 1 : 0;
+            checkpointsAfterDelta += !delta && lastHadDelta ? 1 : 0;
+            lastHadDelta = delta;
+        }
+
+        void closed() {
+
+            lastHadDelta = false;
+        }
     }
 
     private static CrashableMemoryFile freshImage(boolean compress, boolean punch) throws IOException {
@@ -113,6 +145,12 @@ class ThinImageCrashTest {
 
     /** Runs the workload, then closes; records in {@code history} what each block may hold. */
     private static void run(List<Op> workload, CrashableMemoryFile file, BlockHistory history) throws IOException {
+        run(workload, file, history, null);
+    }
+
+    /** The same, telling {@code commits} (unless null) what each flush committed. */
+    private static void run(List<Op> workload, CrashableMemoryFile file, BlockHistory history, CommitLog commits)
+            throws IOException {
         ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
         for (Op op : workload) {
             if (op.kind < 8) {
@@ -122,20 +160,23 @@ class ThinImageCrashTest {
                 // A clean close (commit, truncate) and a reopen that derives free space again.
                 image.close();
                 history.durable();
+                if (commits != null) {
+                    commits.closed();
+                }
                 image = ThinImage.open(file, false, AllocationListener.NONE);
                 continue;
             }
             switch (op.kind) {
                 case 0, 1, 2, 3 -> image.write(op.offset, ByteBuffer.wrap(op.data), false);
-                case 4, 5 -> {
-                    image.write(op.offset, ByteBuffer.wrap(op.data), true);
-                    history.durable();
-                }
+                case 4, 5 -> image.write(op.offset, ByteBuffer.wrap(op.data), true);
                 case 6 -> image.trim(op.offset, op.data.length, false);
                 case 7 -> image.writeZeroes(op.offset, op.data.length, ZeroMode.NO_HOLE, false);
-                default -> {
-                    image.flush();
-                    history.durable();
+                default -> image.flush();
+            }
+            if (op.kind == 4 || op.kind == 5 || op.kind > 7) {
+                history.durable();
+                if (commits != null) {
+                    commits.committed(file);
                 }
             }
         }
@@ -206,7 +247,7 @@ class ThinImageCrashTest {
             // No clean close early on: the second session is to commit over the loaded delta.
             second.add(op.kind == 10 && second.size() < WORKLOAD_OPS / 2 ? new Op(8, op.offset, op.data) : op);
         }
-        long firstTotal = countOperations(first, compress, punch);
+        long firstTotal = countOperations(first, compress, punch, new CommitLog());
         int loadedDeltas = 0;
         for (long n = 1; n <= firstTotal; n += 5) {
             CrashableMemoryFile.Survival firstSurvival = CrashableMemoryFile.Survival.values()[(int) (n % 3)];
