@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * only the non-zero entries, and its release zeroes only the regions it wrote.
  *
  * <p>Pooled buffers hold at most {@value #POOL_LIMIT} bytes in all; a commit that needs more than
- * that at once (a repair rewriting every table of a large disk) gets heap memory, as before.
+ * that at once (a repair rewriting every table of a large disk) gets a heap buffer per table, as
+ * before: one buffer for all of them would need more than an {@code int} addresses once they
+ * pass 2 GiB (512 Ki tables of 4 KiB, a fully allocated 1 TiB disk with 4 KiB clusters).
  */
 final class TableBuffer {
 
@@ -33,50 +35,69 @@ final class TableBuffer {
     private static final List<ByteBuffer> POOL = new ArrayList<>();
     private static long pooledBytes;
 
+    private final int tableBytes;
+    /** The pooled memory holding every table, one after the other; null for heap tables. */
     private final ByteBuffer memory;
-    private final boolean pooled;
-    /** Offset and length pairs of the regions written, zeroed again on release. */
+    /** One heap buffer per table, made when first used, when {@link #memory} is null. */
+    private final ByteBuffer[] heapTables;
+    /** Offset and length pairs of the regions of {@link #memory} written, zeroed again on release. */
     private int[] written = new int[64];
     private int writtenCount;
 
-    private TableBuffer(ByteBuffer memory, boolean pooled) {
+    private TableBuffer(int tableBytes, ByteBuffer memory, ByteBuffer[] heapTables) {
+        this.tableBytes = tableBytes;
         this.memory = memory;
-        this.pooled = pooled;
+        this.heapTables = heapTables;
     }
 
-    /** A buffer of at least {@code bytes} bytes, all zeroes. */
-    static TableBuffer take(long bytes) {
+    /** Room for {@code tables} tables of {@code tableBytes} bytes each, all zeroes. */
+    static TableBuffer take(int tables, int tableBytes) {
+        long bytes = (long) tables * tableBytes;
         if (bytes > POOL_LIMIT) {
-            return new TableBuffer(ByteBuffer.allocate(Math.toIntExact(bytes)), false);
+            return new TableBuffer(tableBytes, null, new ByteBuffer[tables]);
         }
         ByteBuffer pooled = takePooled(bytes);
-        if (pooled != null) {
-            return new TableBuffer(pooled, true);
+        if (pooled == null) {
+            pooled = ByteBuffer.allocateDirect(Math.max(MIN_DIRECT, Integer.highestOneBit((int) bytes - 1) << 1));
         }
-        int capacity = Math.max(MIN_DIRECT, Integer.highestOneBit((int) bytes - 1) << 1);
-        return new TableBuffer(ByteBuffer.allocateDirect(capacity), true);
+        return new TableBuffer(tableBytes, pooled, null);
     }
 
-    /** The bytes {@code [offset, offset + length)}, zeroes except where written through {@link #putEntries}. */
-    ByteBuffer slice(int offset, int length) {
-        return memory.slice(offset, length);
+    /** Table {@code index}: zeroes except where written through {@link #putEntries}. */
+    ByteBuffer table(int index) {
+        return memory != null ? memory.slice(index * tableBytes, tableBytes) : heapTable(index).duplicate();
     }
 
-    /** Writes a chunk of L2 entries at {@code offset}, big-endian. */
-    void putEntries(int offset, AtomicLongArray entries) {
+    /** Writes a chunk of L2 entries at byte {@code offset} of table {@code index}, big-endian. */
+    void putEntries(int index, int offset, AtomicLongArray entries) {
+        if (memory == null) {
+            ByteBuffer table = heapTable(index);
+            for (int i = 0; i < entries.length(); i++) {
+                table.putLong(offset + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
+            }
+            return;
+        }
+        int at = index * tableBytes + offset;
         for (int i = 0; i < entries.length(); i++) {
-            memory.putLong(offset + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
+            memory.putLong(at + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
         }
         if (writtenCount == written.length) {
             written = Arrays.copyOf(written, written.length * 2);
         }
-        written[writtenCount++] = offset;
+        written[writtenCount++] = at;
         written[writtenCount++] = entries.length() * ImageFormat.L2_ENTRY_SIZE;
+    }
+
+    private ByteBuffer heapTable(int index) {
+        if (heapTables[index] == null) {
+            heapTables[index] = ByteBuffer.allocate(tableBytes);
+        }
+        return heapTables[index];
     }
 
     /** Gives the memory back, zeroed again where it was written; the buffer is unusable after. */
     void release() {
-        if (!pooled) {
+        if (memory == null) {
             return;
         }
         for (int i = 0; i < writtenCount; i += 2) {

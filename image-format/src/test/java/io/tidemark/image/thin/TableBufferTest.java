@@ -28,18 +28,39 @@ class TableBufferTest {
 
     @Test
     void aBufferTakenAfterAnotherWasReleasedReadsAsZeroesWhereTheOtherWrote() {
-        TableBuffer first = TableBuffer.take(4 * CHUNK_BYTES);
-        first.putEntries(0, chunkOf(1));
-        first.putEntries(3 * CHUNK_BYTES, chunkOf(100));
+        TableBuffer first = TableBuffer.take(4, CHUNK_BYTES);
+        first.putEntries(0, 0, chunkOf(1));
+        first.putEntries(3, 0, chunkOf(100));
         first.release();
-        TableBuffer second = TableBuffer.take(4 * CHUNK_BYTES);
-        second.putEntries(CHUNK_BYTES, chunkOf(7));
-        ByteBuffer all = second.slice(0, 4 * CHUNK_BYTES);
-        for (int i = 0; i < 4 * L2Table.CHUNK_ENTRIES; i++) {
-            long expected = i >= L2Table.CHUNK_ENTRIES && i < 2 * L2Table.CHUNK_ENTRIES ? 7 + i - L2Table.CHUNK_ENTRIES : 0;
-            assertThat(all.getLong(i * 8)).as("entry %d", i).isEqualTo(expected);
+        TableBuffer second = TableBuffer.take(4, CHUNK_BYTES);
+        second.putEntries(1, 0, chunkOf(7));
+        for (int t = 0; t < 4; t++) {
+            ByteBuffer table = second.table(t);
+            for (int i = 0; i < L2Table.CHUNK_ENTRIES; i++) {
+                assertThat(table.getLong(i * 8)).as("table %d entry %d", t, i).isEqualTo(t == 1 ? 7 + i : 0);
+            }
         }
         second.release();
+    }
+
+    /**
+     * More tables than one buffer an {@code int} addresses (a repair rewriting every table of a
+     * fully allocated 1 TiB disk with 4 KiB clusters): each still reads back its own entries.
+     */
+    @Test
+    void tablesBeyondTwoGibibytesKeepTheirOwnEntries() {
+        int tables = 600_000;
+        int tableBytes = 4096;
+        TableBuffer buffer = TableBuffer.take(tables, tableBytes);
+        buffer.putEntries(tables - 1, tableBytes - CHUNK_BYTES, chunkOf(42));
+        buffer.putEntries(1, 0, chunkOf(5));
+        ByteBuffer last = buffer.table(tables - 1);
+        assertThat(last.capacity()).isEqualTo(tableBytes);
+        assertThat(last.getLong(tableBytes - CHUNK_BYTES)).isEqualTo(42);
+        assertThat(last.getLong(0)).isZero();
+        assertThat(buffer.table(1).getLong(0)).isEqualTo(5);
+        assertThat(buffer.table(0).getLong(0)).isZero();
+        buffer.release();
     }
 
     /**
@@ -64,12 +85,12 @@ class TableBufferTest {
                     return;
                 }
                 for (int r = 0; r < rounds && clash.get() == null; r++) {
-                    TableBuffer buffer = TableBuffer.take(CHUNK_BYTES);
-                    ByteBuffer view = buffer.slice(0, CHUNK_BYTES);
+                    TableBuffer buffer = TableBuffer.take(1, CHUNK_BYTES);
+                    ByteBuffer view = buffer.table(0);
                     if (view.getLong(0) != 0) {
                         clash.compareAndSet(null, "round " + r + ": a taken buffer holds 0x" + Long.toHexString(view.getLong(0)));
                     }
-                    buffer.putEntries(0, chunkOf(mark + r));
+                    buffer.putEntries(0, 0, chunkOf(mark + r));
                     Thread.onSpinWait();
                     if (view.getLong(0) != mark + r) {
                         clash.compareAndSet(null, "round " + r + ": another taker wrote 0x"

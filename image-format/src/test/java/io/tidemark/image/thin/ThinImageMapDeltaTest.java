@@ -345,6 +345,33 @@ class ThinImageMapDeltaTest {
     }
 
     /**
+     * A checkpoint of more tables than the pooled buffers hold (4097 tables of 4 KiB, 16 MiB and
+     * a table) encodes them into heap buffers; each reads back after a crash.
+     */
+    @Test
+    void aCheckpointOfMoreTablesThanThePoolHoldsWritesEachTable() throws IOException {
+        int tables = (int) (TableBuffer.POOL_LIMIT / CLUSTER) + 1;
+        CrashableMemoryFile file = new CrashableMemoryFile();
+        ThinImage.format(file, tables * TABLE_SPAN, CLUSTER, false);
+        CrashableMemoryFile disk = file.reopened();
+        ThinImage image = ThinImage.open(disk, false, AllocationListener.NONE);
+        for (int t = 0; t < tables; t++) {
+            image.write(t * TABLE_SPAN + (t % 512) * CLUSTER, ByteBuffer.wrap(new byte[] {(byte) t, (byte) (t >> 8), 1}),
+                    false);
+        }
+        image.flush();
+        assertThat(header(disk).deltaEntries()).as("a checkpoint").isZero();
+        CrashableMemoryFile crashed = disk.afterCrash(CrashableMemoryFile.Survival.NONE, new Random(6));
+        image.close();
+        try (ThinImage reopened = ThinImage.open(crashed, true, AllocationListener.NONE)) {
+            for (int t = 0; t < tables; t++) {
+                assertThat(read(reopened, t * TABLE_SPAN + (t % 512) * CLUSTER, 4))
+                        .as("table %d", t).containsExactly((byte) t, (byte) (t >> 8), 1, 0);
+            }
+        }
+    }
+
+    /**
      * Tools that look at an image a writer holds open (force-share) see the writer's last commit,
      * a map delta over the tables, even after the delta freed a cluster that another then took.
      */
