@@ -301,15 +301,28 @@ class ThinImageCrashTest {
 
         /** Takes what {@code image} holds now, all of it durable, as the flushed content. */
         void readAsDurable(ThinImage image) throws IOException {
+            for (long block : checkedBlocks()) {
+                byte[] content = readBlock(image, block);
+                durable.put(block, content);
+                current.put(block, content);
+            }
+        }
+
+        /** The blocks verified: each region and a few blocks after it. */
+        private static List<Long> checkedBlocks() {
+            List<Long> blocks = new ArrayList<>();
             for (long region : REGIONS) {
                 for (int i = 0; i < REGION_BLOCKS + 8; i++) {
-                    long block = region / BLOCK + i;
-                    ByteBuffer content = ByteBuffer.allocate(BLOCK);
-                    image.read(block * BLOCK, content);
-                    durable.put(block, content.array());
-                    current.put(block, content.array());
+                    blocks.add(region / BLOCK + i);
                 }
             }
+            return blocks;
+        }
+
+        private static byte[] readBlock(ThinImage image, long block) throws IOException {
+            ByteBuffer content = ByteBuffer.allocate(BLOCK);
+            image.read(block * BLOCK, content);
+            return content.array();
         }
 
         BlockHistory copy() {
@@ -321,20 +334,16 @@ class ThinImageCrashTest {
         }
 
         void verify(ThinImage image) throws IOException {
-            for (long region : REGIONS) {
-                for (int i = 0; i < REGION_BLOCKS + 8; i++) {
-                    long block = region / BLOCK + i;
-                    ByteBuffer got = ByteBuffer.allocate(BLOCK);
-                    image.read(block * BLOCK, got);
-                    List<byte[]> allowed = new ArrayList<>();
-                    allowed.add(durable.getOrDefault(block, new byte[BLOCK]));
-                    allowed.addAll(since.getOrDefault(block, List.of()));
-                    for (int b = 0; b < BLOCK; b++) {
-                        if (!mayHold(allowed, b, got.get(b))) {
-                            throw new AssertionError("guest offset " + (block * BLOCK + b) + " reads " + got.get(b)
-                                    + ", which was never written there since the last flush (flushed value "
-                                    + allowed.getFirst()[b] + ", " + (allowed.size() - 1) + " later writes)");
-                        }
+            for (long block : checkedBlocks()) {
+                byte[] got = readBlock(image, block);
+                List<byte[]> allowed = new ArrayList<>();
+                allowed.add(durable.getOrDefault(block, new byte[BLOCK]));
+                allowed.addAll(since.getOrDefault(block, List.of()));
+                for (int b = 0; b < BLOCK; b++) {
+                    if (!mayHold(allowed, b, got[b])) {
+                        throw new AssertionError("guest offset " + (block * BLOCK + b) + " reads " + got[b]
+                                + ", which was never written there since the last flush (flushed value "
+                                + allowed.getFirst()[b] + ", " + (allowed.size() - 1) + " later writes)");
                     }
                 }
             }
