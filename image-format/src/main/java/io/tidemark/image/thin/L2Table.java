@@ -104,14 +104,14 @@ final class L2Table {
     }
 
     /**
-     * Writes the table at {@code at} of {@code buffer}, which reads as zeroes there: only the
-     * chunks that exist are written.
+     * Writes the table as table {@code index} of {@code buffer}, which reads as zeroes there: only
+     * the chunks that exist are written.
      */
-    void encodeInto(TableBuffer buffer, int at) {
+    void encodeInto(TableBuffer buffer, int index) {
         for (int c = 0; c < chunks.length(); c++) {
             AtomicLongArray chunk = chunks.get(c);
             if (chunk != null) {
-                buffer.putEntries(at + c * CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE, chunk);
+                buffer.putEntries(index, c * CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE, chunk);
             }
         }
     }

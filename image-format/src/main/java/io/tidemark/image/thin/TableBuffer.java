@@ -1,9 +1,9 @@
 package io.tidemark.image.thin;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * only the non-zero entries, and its release zeroes only the regions it wrote.
  *
  * <p>Pooled buffers hold at most {@value #POOL_LIMIT} bytes in all; a commit that needs more than
- * that at once (a repair rewriting every table of a large disk) gets heap memory, as before.
+ * that at once (a repair rewriting every table of a large disk) gets a heap buffer per table, as
+ * before: one buffer for all of them would need more than an {@code int} addresses once they
+ * pass 2 GiB (512 Ki tables of 4 KiB, a fully allocated 1 TiB disk with 4 KiB clusters).
  */
 final class TableBuffer {
 
@@ -25,65 +27,103 @@ final class TableBuffer {
 
     /** Zeroes for clearing what a commit wrote: one chunk of entries, the most one write covers. */
     private static final byte[] ZEROS = new byte[L2Table.CHUNK_ENTRIES * ImageFormat.L2_ENTRY_SIZE];
-    private static final ConcurrentLinkedQueue<ByteBuffer> POOL = new ConcurrentLinkedQueue<>();
-    private static final AtomicLong POOLED_BYTES = new AtomicLong();
+    /**
+     * The pooled buffers, taken and given back by identity under the class lock. Not a concurrent
+     * collection's {@code remove(Object)}: pooled buffers are all zeroes, so {@link ByteBuffer#equals}
+     * holds between any two of one size, and removing "an equal one" let two commits take the same.
+     */
+    private static final List<ByteBuffer> POOL = new ArrayList<>();
+    private static long pooledBytes;
 
+    private final int tableBytes;
+    /** The pooled memory holding every table, one after the other; null for heap tables. */
     private final ByteBuffer memory;
-    private final boolean pooled;
-    /** Offset and length pairs of the regions written, zeroed again on release. */
+    /** One heap buffer per table, made when first used, when {@link #memory} is null. */
+    private final ByteBuffer[] heapTables;
+    /** Offset and length pairs of the regions of {@link #memory} written, zeroed again on release. */
     private int[] written = new int[64];
     private int writtenCount;
 
-    private TableBuffer(ByteBuffer memory, boolean pooled) {
+    private TableBuffer(int tableBytes, ByteBuffer memory, ByteBuffer[] heapTables) {
+        this.tableBytes = tableBytes;
         this.memory = memory;
-        this.pooled = pooled;
+        this.heapTables = heapTables;
     }
 
-    /** A buffer of at least {@code bytes} bytes, all zeroes. */
-    static TableBuffer take(long bytes) {
+    /** Room for {@code tables} tables of {@code tableBytes} bytes each, all zeroes. */
+    static TableBuffer take(int tables, int tableBytes) {
+        long bytes = (long) tables * tableBytes;
         if (bytes > POOL_LIMIT) {
-            return new TableBuffer(ByteBuffer.allocate(Math.toIntExact(bytes)), false);
+            return new TableBuffer(tableBytes, null, new ByteBuffer[tables]);
         }
-        for (ByteBuffer candidate : POOL) {
-            if (candidate.capacity() >= bytes && POOL.remove(candidate)) {
-                POOLED_BYTES.addAndGet(-candidate.capacity());
-                return new TableBuffer(candidate, true);
+        ByteBuffer pooled = takePooled(bytes);
+        if (pooled == null) {
+            pooled = ByteBuffer.allocateDirect(Math.max(MIN_DIRECT, Integer.highestOneBit((int) bytes - 1) << 1));
+        }
+        return new TableBuffer(tableBytes, pooled, null);
+    }
+
+    /** Table {@code index}: zeroes except where written through {@link #putEntries}. */
+    ByteBuffer table(int index) {
+        return memory != null ? memory.slice(index * tableBytes, tableBytes) : heapTable(index).duplicate();
+    }
+
+    /** Writes a chunk of L2 entries at byte {@code offset} of table {@code index}, big-endian. */
+    void putEntries(int index, int offset, AtomicLongArray entries) {
+        if (memory == null) {
+            ByteBuffer table = heapTable(index);
+            for (int i = 0; i < entries.length(); i++) {
+                table.putLong(offset + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
             }
+            return;
         }
-        int capacity = Math.max(MIN_DIRECT, Integer.highestOneBit((int) bytes - 1) << 1);
-        return new TableBuffer(ByteBuffer.allocateDirect(capacity), true);
-    }
-
-    /** The bytes {@code [offset, offset + length)}, zeroes except where written through {@link #putEntries}. */
-    ByteBuffer slice(int offset, int length) {
-        return memory.slice(offset, length);
-    }
-
-    /** Writes a chunk of L2 entries at {@code offset}, big-endian. */
-    void putEntries(int offset, AtomicLongArray entries) {
+        int at = index * tableBytes + offset;
         for (int i = 0; i < entries.length(); i++) {
-            memory.putLong(offset + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
+            memory.putLong(at + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
         }
         if (writtenCount == written.length) {
             written = Arrays.copyOf(written, written.length * 2);
         }
-        written[writtenCount++] = offset;
+        written[writtenCount++] = at;
         written[writtenCount++] = entries.length() * ImageFormat.L2_ENTRY_SIZE;
+    }
+
+    private ByteBuffer heapTable(int index) {
+        if (heapTables[index] == null) {
+            heapTables[index] = ByteBuffer.allocate(tableBytes);
+        }
+        return heapTables[index];
     }
 
     /** Gives the memory back, zeroed again where it was written; the buffer is unusable after. */
     void release() {
-        if (!pooled) {
+        if (memory == null) {
             return;
         }
         for (int i = 0; i < writtenCount; i += 2) {
             memory.put(written[i], ZEROS, 0, written[i + 1]);
         }
         writtenCount = 0;
-        if (POOLED_BYTES.addAndGet(memory.capacity()) <= POOL_LIMIT) {
+        givePooled(memory);
+    }
+
+    /** Removes and returns the first pooled buffer of at least {@code bytes}; null when none. */
+    private static synchronized ByteBuffer takePooled(long bytes) {
+        for (int i = 0; i < POOL.size(); i++) {
+            if (POOL.get(i).capacity() >= bytes) {
+                ByteBuffer taken = POOL.remove(i);
+                pooledBytes -= taken.capacity();
+                return taken;
+            }
+        }
+        return null;
+    }
+
+    /** Pools a zeroed buffer while the pool stays within its limit; else drops it. */
+    private static synchronized void givePooled(ByteBuffer memory) {
+        if (pooledBytes + memory.capacity() <= POOL_LIMIT) {
             POOL.add(memory);
-        } else {
-            POOLED_BYTES.addAndGet(-memory.capacity());
+            pooledBytes += memory.capacity();
         }
     }
 

@@ -1152,7 +1152,7 @@ public final class ThinImage implements BlockDevice {
         for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
             placed += tableOffsets[i] != 0 ? 1 : 0;
         }
-        TableBuffer tables = TableBuffer.take((long) placed * clusterSize);
+        TableBuffer tables = TableBuffer.take(placed, clusterSize);
         CRC32C crc = new CRC32C();
         for (int i = dirtyTables.nextSetBit(0); i >= 0; i = dirtyTables.nextSetBit(i + 1)) {
             L2Table table = map.table(i);
@@ -1166,9 +1166,8 @@ public final class ThinImage implements BlockDevice {
                 map.remove(i);
                 continue;
             }
-            int at = writes.size() * clusterSize;
-            table.encodeInto(tables, at);
-            ByteBuffer bytes = tables.slice(at, clusterSize);
+            table.encodeInto(tables, writes.size());
+            ByteBuffer bytes = tables.table(writes.size());
             crc.reset();
             crc.update(bytes.duplicate());
             table.diskOffset = tableOffsets[i];

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Compaction crashed after every N file operations leaves the image valid with all data intact. */
 class ImageCompactorCrashTest {
@@ -14,10 +16,15 @@ class ImageCompactorCrashTest {
     private static final int CLUSTER = 4096;
     private static final long SIZE = 1024 * 1024;
 
-    @Test
-    void compactionCanCrashAnywhere() throws IOException {
+    /**
+     * With {@code delta} the trims are committed as a map delta and the writer then dies, so the
+     * tables still name the trimmed clusters' space, into which compaction moves the high ones.
+     */
+    @ParameterizedTest(name = "delta={0}")
+    @ValueSource(booleans = {false, true})
+    void compactionCanCrashAnywhere(boolean delta) throws IOException {
         byte[] model = new byte[(int) SIZE];
-        CrashableMemoryFile prepared = prepare(model);
+        CrashableMemoryFile prepared = prepare(model, delta);
         long total = compactCounting(prepared.reopened());
         assertThat(total).isGreaterThan(20);
         for (long n = 0; n <= total; n++) {
@@ -43,7 +50,7 @@ class ImageCompactorCrashTest {
     @Test
     void compactionWithoutCrashShrinksTheFile() throws IOException {
         byte[] model = new byte[(int) SIZE];
-        CrashableMemoryFile file = prepare(model);
+        CrashableMemoryFile file = prepare(model, false);
         long before = file.size();
         ImageCompactor.compact(ThinImage.open(file, false, AllocationListener.NONE), ProgressListener.NONE);
         assertThat(ImageChecker.check(file).isClean()).isTrue();
@@ -55,26 +62,40 @@ class ImageCompactorCrashTest {
         }
     }
 
-    /** Writes 40 clusters (some compressed), trims most of the low ones, closes. */
-    private static CrashableMemoryFile prepare(byte[] model) throws IOException {
+    /**
+     * Writes 40 clusters (some compressed), trims most of the low ones, closes; with {@code delta}
+     * closes after the writes, then trims, flushes (a map delta) and dies without closing.
+     */
+    private static CrashableMemoryFile prepare(byte[] model, boolean delta) throws IOException {
         CrashableMemoryFile file = new CrashableMemoryFile();
         ThinImage.format(file, SIZE, CLUSTER, true);
         Random random = new Random(7);
-        try (ThinImage image = ThinImage.open(file, false, AllocationListener.NONE)) {
-            for (int i = 0; i < 40; i++) {
-                byte[] data = ThinImagePropertyTest.randomData(random, CLUSTER);
-                data[0] = (byte) (i + 1);
-                image.write((long) i * CLUSTER, ByteBuffer.wrap(data), false);
-                System.arraycopy(data, 0, model, i * CLUSTER, CLUSTER);
-            }
-            for (int i = 0; i < 30; i++) {
-                if (i % 5 != 0) {
-                    image.trim((long) i * CLUSTER, CLUSTER, false);
-                    java.util.Arrays.fill(model, i * CLUSTER, (i + 1) * CLUSTER, (byte) 0);
-                }
+        ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
+        for (int i = 0; i < 40; i++) {
+            byte[] data = ThinImagePropertyTest.randomData(random, CLUSTER);
+            data[0] = (byte) (i + 1);
+            image.write((long) i * CLUSTER, ByteBuffer.wrap(data), false);
+            System.arraycopy(data, 0, model, i * CLUSTER, CLUSTER);
+        }
+        if (delta) {
+            image.close();
+            image = ThinImage.open(file, false, AllocationListener.NONE);
+        }
+        for (int i = 0; i < 30; i++) {
+            if (i % 5 != 0) {
+                image.trim((long) i * CLUSTER, CLUSTER, false);
+                java.util.Arrays.fill(model, i * CLUSTER, (i + 1) * CLUSTER, (byte) 0);
             }
         }
-        return file.reopened();
+        if (!delta) {
+            image.close();
+            return file.reopened();
+        }
+        image.flush();
+        CrashableMemoryFile died = file.afterCrash(CrashableMemoryFile.Survival.NONE, new Random(1));
+        image.close();
+        assertThat(ImageLoader.readHeader(died, died.size()).deltaEntries()).isPositive();
+        return died;
     }
 
     private static long compactCounting(CrashableMemoryFile file) throws IOException {

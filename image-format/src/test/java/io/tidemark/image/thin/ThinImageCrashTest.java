@@ -34,9 +34,9 @@ class ThinImageCrashTest {
 
     /**
      * With {@code punch} false the file cannot punch holes: freed space keeps its old bytes. With
-     * {@code wide} some zeroing covers the whole disk, more entries than a map delta holds, so
-     * that commits alternate between map deltas and checkpoints (which otherwise come only with
-     * close).
+     * {@code wide} some zeroing covers the whole disk, more entries than a map delta holds, and
+     * is flushed right after a flushed write, so that a checkpoint replaces a map delta
+     * (checkpoints otherwise come only with close, and deltas only after a reopen).
      */
     @ParameterizedTest(name = "compress={0} seed={1} punch={2} wide={3}")
     @CsvSource({"false,42,true,false", "true,42,true,false", "false,7,true,false", "true,7,true,false",
@@ -45,8 +45,13 @@ class ThinImageCrashTest {
             throws IOException {
         long seed = Long.getLong("tidemark.seed", defaultSeed);
         List<Op> workload = workload(new Random(seed), compress, wide);
-        long total = countOperations(workload, compress, punch);
+        CommitLog commits = new CommitLog();
+        long total = countOperations(workload, compress, punch, commits);
         assertThat(total).isGreaterThan(50);
+        assertThat(commits.deltas).as("flushes that committed a map delta").isGreaterThan(3);
+        if (wide) {
+            assertThat(commits.checkpointsAfterDelta).as("flushes that checkpointed over a map delta").isPositive();
+        }
         for (long n = 0; n <= total; n++) {
             for (CrashableMemoryFile.Survival survival : CrashableMemoryFile.Survival.values()) {
                 boolean tear = (n + survival.ordinal()) % 2 == 0;
@@ -74,7 +79,13 @@ class ThinImageCrashTest {
             }
             long offset = region + (long) firstBlock * BLOCK;
             if (wide && kind == 7 && random.nextInt(3) == 0) {
+                // A write committed as a map delta, then zeroing that the next flush checkpoints.
+                byte[] written = new byte[BLOCK];
+                random.nextBytes(written);
+                ops.add(new Op(0, offset, written));
+                ops.add(new Op(8, 0, new byte[0]));
                 ops.add(new Op(kind, 0, new byte[(int) SIZE]));
+                ops.add(new Op(8, 0, new byte[0]));
                 continue;
             }
             byte[] data = kind < 6 ? ThinImagePropertyTest.randomData(random, blocks * BLOCK) : new byte[blocks * BLOCK];
@@ -95,11 +106,32 @@ class ThinImageCrashTest {
         return true;
     }
 
-    private static long countOperations(List<Op> workload, boolean compress, boolean punch) throws IOException {
+    private static long countOperations(List<Op> workload, boolean compress, boolean punch, CommitLog commits)
+            throws IOException {
         CrashableMemoryFile file = freshImage(compress, punch);
         long before = file.operations();
-        run(workload, file, new BlockHistory());
+        run(workload, file, new BlockHistory(), commits);
         return file.operations() - before;
+    }
+
+    /** What the flushes (and FUA writes) of a workload committed: map deltas, or checkpoints. */
+    private static final class CommitLog {
+        int deltas;
+        int checkpointsAfterDelta;
+        private boolean lastHadDelta;
+
+        void committed(CrashableMemoryFile file) throws IOException {
+            boolean delta = ImageLoader.readHeader(file, file.size()).deltaEntries() > 0;
+
+            deltas += delta ? 1 : 0;
+            checkpointsAfterDelta += !delta && lastHadDelta ? 1 : 0;
+            lastHadDelta = delta;
+        }
+
+        void closed() {
+
+            lastHadDelta = false;
+        }
     }
 
     private static CrashableMemoryFile freshImage(boolean compress, boolean punch) throws IOException {
@@ -113,6 +145,12 @@ class ThinImageCrashTest {
 
     /** Runs the workload, then closes; records in {@code history} what each block may hold. */
     private static void run(List<Op> workload, CrashableMemoryFile file, BlockHistory history) throws IOException {
+        run(workload, file, history, null);
+    }
+
+    /** The same, telling {@code commits} (unless null) what each flush committed. */
+    private static void run(List<Op> workload, CrashableMemoryFile file, BlockHistory history, CommitLog commits)
+            throws IOException {
         ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
         for (Op op : workload) {
             if (op.kind < 8) {
@@ -122,20 +160,23 @@ class ThinImageCrashTest {
                 // A clean close (commit, truncate) and a reopen that derives free space again.
                 image.close();
                 history.durable();
+                if (commits != null) {
+                    commits.closed();
+                }
                 image = ThinImage.open(file, false, AllocationListener.NONE);
                 continue;
             }
             switch (op.kind) {
                 case 0, 1, 2, 3 -> image.write(op.offset, ByteBuffer.wrap(op.data), false);
-                case 4, 5 -> {
-                    image.write(op.offset, ByteBuffer.wrap(op.data), true);
-                    history.durable();
-                }
+                case 4, 5 -> image.write(op.offset, ByteBuffer.wrap(op.data), true);
                 case 6 -> image.trim(op.offset, op.data.length, false);
                 case 7 -> image.writeZeroes(op.offset, op.data.length, ZeroMode.NO_HOLE, false);
-                default -> {
-                    image.flush();
-                    history.durable();
+                default -> image.flush();
+            }
+            if (op.kind == 4 || op.kind == 5 || op.kind > 7) {
+                history.durable();
+                if (commits != null) {
+                    commits.committed(file);
                 }
             }
         }
@@ -146,8 +187,14 @@ class ThinImageCrashTest {
     private static void crashAndVerify(List<Op> workload, boolean compress, boolean punch, long n,
             CrashableMemoryFile.Survival survival, boolean tear, Random random) throws IOException {
         CrashableMemoryFile file = freshImage(compress, punch);
-        file.crashAfter(n, tear);
         BlockHistory history = new BlockHistory();
+        verifyRecovered(crash(workload, file, history, n, survival, tear, random), history);
+    }
+
+    /** Runs the workload on {@code file} until it crashes after {@code n} operations; the disk then. */
+    private static CrashableMemoryFile crash(List<Op> workload, CrashableMemoryFile file, BlockHistory history, long n,
+            CrashableMemoryFile.Survival survival, boolean tear, Random random) throws IOException {
+        file.crashAfter(n, tear);
         try {
             run(workload, file, history);
         } catch (CrashableMemoryFile.SimulatedCrash expected) {
@@ -157,7 +204,11 @@ class ThinImageCrashTest {
                 throw e;
             }
         }
-        CrashableMemoryFile disk = file.crashed() ? file.afterCrash(survival, random) : file.reopened();
+        return file.crashed() ? file.afterCrash(survival, random) : file.reopened();
+    }
+
+    /** Checks the disk after a crash, verifies its blocks, then writes to it and closes it cleanly. */
+    private static void verifyRecovered(CrashableMemoryFile disk, BlockHistory history) throws IOException {
         CheckResult check = ImageChecker.check(disk);
         assertThat(check.corruptions()).as("corruption after crash").isEmpty();
         try (ThinImage image = ThinImage.open(disk, false, AllocationListener.NONE)) {
@@ -175,6 +226,57 @@ class ThinImageCrashTest {
             assertThat(cluster.array()).as("new cluster over leaked space").isEqualTo(expected);
         }
         assertThat(ImageChecker.check(disk).exitCode()).as("check after recovery and clean close").isZero();
+    }
+
+    /**
+     * Crashes, reopens the crashed image without closing it, runs a second workload on it and
+     * crashes again after every operation of that. The first crash usually leaves a map delta
+     * (the workload flushes far more often than it closes): the second session loads it, its
+     * commits must carry the loaded entries on (in each delta and into the checkpoints), and it
+     * allocates over the space the first session leaked or freed.
+     */
+    @ParameterizedTest(name = "compress={0} seed={1} punch={2} wide={3}")
+    @CsvSource({"false,11,true,true", "true,5,true,false", "false,3,false,false"})
+    void survivesASecondCrashAfterContinuingOnACrashedImage(boolean compress, long defaultSeed, boolean punch,
+            boolean wide) throws IOException {
+        long seed = Long.getLong("tidemark.seed", defaultSeed);
+        Random random = new Random(seed);
+        List<Op> first = workload(random, compress, wide);
+        List<Op> second = new ArrayList<>();
+        for (Op op : workload(random, compress, wide)) {
+            // No clean close early on: the second session is to commit over the loaded delta.
+            second.add(op.kind == 10 && second.size() < WORKLOAD_OPS / 2 ? new Op(8, op.offset, op.data) : op);
+        }
+        long firstTotal = countOperations(first, compress, punch, new CommitLog());
+        int loadedDeltas = 0;
+        for (long n = 1; n <= firstTotal; n += 5) {
+            CrashableMemoryFile.Survival firstSurvival = CrashableMemoryFile.Survival.values()[(int) (n % 3)];
+            CrashableMemoryFile crashed = crash(first, freshImage(compress, punch), new BlockHistory(), n,
+                    firstSurvival, n % 2 == 0, new Random(seed * 31 + n));
+            assertThat(ImageChecker.check(crashed).corruptions()).as("corruption after the first crash").isEmpty();
+            loadedDeltas += ImageLoader.readHeader(crashed, crashed.size()).deltaEntries() > 0 ? 1 : 0;
+            BlockHistory recovered = new BlockHistory();
+            try (ThinImage image = ThinImage.open(crashed, true, AllocationListener.NONE)) {
+                recovered.readAsDurable(image);
+            }
+            CrashableMemoryFile counting = crashed.reopened();
+            run(second, counting, new BlockHistory());
+            long secondTotal = counting.operations();
+            for (long m = 0; m <= secondTotal; m++) {
+                CrashableMemoryFile.Survival survival = CrashableMemoryFile.Survival.values()[(int) ((n + m) % 3)];
+                boolean tear = (n + m) % 2 == 1;
+                BlockHistory history = recovered.copy();
+                try {
+                    verifyRecovered(crash(second, crashed.reopened(), history, m, survival, tear,
+                            new Random(seed * 17 + n * 1000 + m)), history);
+                } catch (AssertionError | IOException | RuntimeException e) {
+                    throw new AssertionError("seed " + seed + ", first crash after " + n + " of " + firstTotal
+                            + " operations (" + firstSurvival + "), second after " + m + " of " + secondTotal
+                            + ", survival " + survival + ", tear " + tear + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        assertThat(loadedDeltas).as("first crashes that left a map delta to load").isGreaterThan(2);
     }
 
     /** Per 512-byte block: the content at the last completed flush and everything written since. */
@@ -197,21 +299,51 @@ class ThinImageCrashTest {
             since.clear();
         }
 
-        void verify(ThinImage image) throws IOException {
+        /** Takes what {@code image} holds now, all of it durable, as the flushed content. */
+        void readAsDurable(ThinImage image) throws IOException {
+            for (long block : checkedBlocks()) {
+                byte[] content = readBlock(image, block);
+                durable.put(block, content);
+                current.put(block, content);
+            }
+        }
+
+        /** The blocks verified: each region and a few blocks after it. */
+        private static List<Long> checkedBlocks() {
+            List<Long> blocks = new ArrayList<>();
             for (long region : REGIONS) {
                 for (int i = 0; i < REGION_BLOCKS + 8; i++) {
-                    long block = region / BLOCK + i;
-                    ByteBuffer got = ByteBuffer.allocate(BLOCK);
-                    image.read(block * BLOCK, got);
-                    List<byte[]> allowed = new ArrayList<>();
-                    allowed.add(durable.getOrDefault(block, new byte[BLOCK]));
-                    allowed.addAll(since.getOrDefault(block, List.of()));
-                    for (int b = 0; b < BLOCK; b++) {
-                        if (!mayHold(allowed, b, got.get(b))) {
-                            throw new AssertionError("guest offset " + (block * BLOCK + b) + " reads " + got.get(b)
-                                    + ", which was never written there since the last flush (flushed value "
-                                    + allowed.getFirst()[b] + ", " + (allowed.size() - 1) + " later writes)");
-                        }
+                    blocks.add(region / BLOCK + i);
+                }
+            }
+            return blocks;
+        }
+
+        private static byte[] readBlock(ThinImage image, long block) throws IOException {
+            ByteBuffer content = ByteBuffer.allocate(BLOCK);
+            image.read(block * BLOCK, content);
+            return content.array();
+        }
+
+        BlockHistory copy() {
+            BlockHistory copy = new BlockHistory();
+            copy.durable.putAll(durable);
+            copy.current.putAll(current);
+            since.forEach((block, contents) -> copy.since.put(block, new ArrayList<>(contents)));
+            return copy;
+        }
+
+        void verify(ThinImage image) throws IOException {
+            for (long block : checkedBlocks()) {
+                byte[] got = readBlock(image, block);
+                List<byte[]> allowed = new ArrayList<>();
+                allowed.add(durable.getOrDefault(block, new byte[BLOCK]));
+                allowed.addAll(since.getOrDefault(block, List.of()));
+                for (int b = 0; b < BLOCK; b++) {
+                    if (!mayHold(allowed, b, got[b])) {
+                        throw new AssertionError("guest offset " + (block * BLOCK + b) + " reads " + got[b]
+                                + ", which was never written there since the last flush (flushed value "
+                                + allowed.getFirst()[b] + ", " + (allowed.size() - 1) + " later writes)");
                     }
                 }
             }
