@@ -44,9 +44,14 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      * was the largest cost of ours on a WRITE's path); fewer are copied, as a second write call
      * for them would cost more than the copy. The cut falls on a multiple of the export's preferred
      * block size, so neither part makes the device read-modify-write (or a thin image allocate a
-     * cluster for part of it): bytes past the cut are copied.
+     * cluster for part of it): bytes past the cut are copied. Only payloads of at least
+     * {@link #MIN_SLICED_PAYLOAD} are cut: measured on a raw file, 1 MiB writes took 5% less CPU
+     * cut, while nbdcopy's 256 KiB writes took no less (the second write call eats the saving).
      */
     static final int MIN_HEAD_SLICE = 16 * 1024;
+
+    /** The shortest WRITE payload whose first bytes are kept where they arrived (see {@link #MIN_HEAD_SLICE}). */
+    static final int MIN_SLICED_PAYLOAD = 512 * 1024;
 
     private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD, BROKEN }
 
@@ -168,7 +173,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
         if (payload == null) {
             long cut = (offset + in.readableBytes()) & -(long) partAlignment;
-            if (cut - offset >= MIN_HEAD_SLICE) {
+            if (length >= MIN_SLICED_PAYLOAD && cut - offset >= MIN_HEAD_SLICE) {
                 head = in.readRetainedSlice((int) (cut - offset));
             }
             int rest = (int) length - (head == null ? 0 : head.readableBytes());

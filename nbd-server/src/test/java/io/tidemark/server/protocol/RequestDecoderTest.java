@@ -147,7 +147,7 @@ class RequestDecoderTest {
     @ParameterizedTest
     @ValueSource(ints = {4096, 65536})
     void payloadBytesThatCameWithTheHeaderStayPutUpToABlockBoundary(int alignment) {
-        int length = 256 * 1024;
+        int length = RequestDecoder.MIN_SLICED_PAYLOAD;
         long offset = 3 * 4096 + 100;
         int withHeader = 30_000;
         byte[] data = new byte[length];
@@ -172,6 +172,22 @@ class RequestDecoderTest {
         } else {
             assertThat(write.payload().nioBufferCount()).as("no boundary far enough in: one buffer").isEqualTo(1);
         }
+        write.releasePayload();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aShorterPayloadIsGatheredInOneBuffer() {
+        int length = RequestDecoder.MIN_SLICED_PAYLOAD - 4096;
+        byte[] data = new byte[length];
+        new Random(10).nextBytes(data);
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(false, 4096));
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 1, 0, length)
+                .bytes(Arrays.copyOf(data, 40_000)).toArray()));
+        channel.writeInbound(Unpooled.wrappedBuffer(data, 40_000, length - 40_000));
+        Request write = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(write.payload())).isEqualTo(data);
+        assertThat(write.payload().nioBufferCount()).isEqualTo(1);
         write.releasePayload();
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
