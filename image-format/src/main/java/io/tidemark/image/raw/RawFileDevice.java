@@ -303,7 +303,7 @@ public final class RawFileDevice implements BlockDevice {
             if (host.capabilities().punchHole()) {
                 writeZeroData(offset, length);
             }
-        } else if (host.punchHole(start, end - start)) {
+        } else if (isHole(start, end) || host.punchHole(start, end - start)) {
             writeEdges(offset, length, start, end);
         }
         if (fua) {
@@ -326,7 +326,7 @@ public final class RawFileDevice implements BlockDevice {
         if (start >= end) {
             writeZeroData(offset, length);
         } else {
-            boolean done = mode.mayTrim() && host.punchHole(start, end - start);
+            boolean done = mode.mayTrim() && (isHole(start, end) || host.punchHole(start, end - start));
             if (!done) {
                 done = host.zeroRange(start, end - start);
             }
@@ -344,35 +344,51 @@ public final class RawFileDevice implements BlockDevice {
         }
     }
 
+    /**
+     * Whether {@code [start, end)} is one hole already, so punching it would change nothing. One
+     * lseek instead of a fallocate, which takes the file's lock against every writer and drops the
+     * range from the page cache: copying a sparse image into a fresh file zeroes mostly holes.
+     * Without {@code SEEK_DATA} everything counts as data.
+     */
+    private boolean isHole(long start, long end) throws IOException {
+        long data = host.nextData(start);
+        return data < 0 || data >= end;
+    }
+
     /** Holes as {@link ExtentType#HOLE}, everything else as {@link ExtentType#DATA}. */
     @Override
     public List<Extent> extents(long offset, long length) throws IOException {
         checkRange(offset, length);
         List<Extent> extents = new ArrayList<>();
+        if (length == 0) {
+            return extents;
+        }
         long end = offset + length;
         long position = offset;
-        while (position < end && extents.size() < MAX_EXTENTS) {
-            long data = host.nextData(position);
-            long runEnd;
-            ExtentType type;
-            if (data != position) {
-                // A hole up to the next data; none (-1) means holes to the end of the file.
-                type = ExtentType.HOLE;
-                runEnd = data < 0 ? end : Math.min(data, end);
-            } else {
-                long hole = host.nextHole(position);
-                type = ExtentType.DATA;
-                runEnd = hole < 0 ? end : Math.min(hole, end);
-            }
-            if (runEnd <= position) {
-                // The file changed under us (truncated); report the rest as data rather than loop.
+        // One lseek per extent: SEEK_HOLE first, which ends a data run at once (a read inside data
+        // costs one call); after that each run's end says what the next run is, so only its end is
+        // looked up. Only a range starting in a hole pays a second call for it.
+        long hole = host.nextHole(position);
+        ExtentType type = hole == position ? ExtentType.HOLE : ExtentType.DATA;
+        long runEnd = type == ExtentType.DATA ? hole : host.nextData(position);
+        while (true) {
+            // -1: holes (or the file's end) all the way; a run ending where it started: the file
+            // changed under us (truncated), so the rest is reported as data rather than loop.
+            if (runEnd < 0) {
+                runEnd = end;
+            } else if (runEnd <= position) {
                 type = ExtentType.DATA;
                 runEnd = end;
             }
+            runEnd = Math.min(runEnd, end);
             append(extents, new Extent(position, runEnd - position, type));
             position = runEnd;
+            if (position >= end || extents.size() >= MAX_EXTENTS) {
+                return extents;
+            }
+            type = type == ExtentType.DATA ? ExtentType.HOLE : ExtentType.DATA;
+            runEnd = type == ExtentType.DATA ? host.nextHole(position) : host.nextData(position);
         }
-        return extents;
     }
 
     @Override

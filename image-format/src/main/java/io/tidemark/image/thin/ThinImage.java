@@ -655,6 +655,12 @@ public final class ThinImage implements BlockDevice {
         long end = offset + length;
         while (pos < end) {
             long cluster = pos >>> clusterBits;
+            if (mode.mayTrim() && !map.hasTable(cluster)) {
+                // A table never created holds only unallocated clusters: nothing to change in it.
+                // (A write racing into it is concurrent with this request; either order is allowed.)
+                pos = Math.min(end, map.nextTableStart(cluster) << clusterBits);
+                continue;
+            }
             int inner = (int) (pos & (clusterSize - 1));
             int n = (int) Math.min(end - pos, clusterSize - inner);
             boolean whole = inner == 0 && (n == clusterSize || pos + n == virtualSize);
@@ -672,22 +678,35 @@ public final class ThinImage implements BlockDevice {
     }
 
     private void zeroWholeCluster(long cluster, boolean mayTrim) {
+        long peeked = map.get(cluster);
+        if (zeroedEntry(peeked, mayTrim) == peeked) {
+            // An unlocked peek, as in writeCluster: a cluster already zeroed the way asked (the
+            // usual case of a copy into a fresh image) needs no lock.
+            return;
+        }
         StampedLock lock = clusterLocks.forCluster(cluster);
         long stamp = lock.writeLock();
         try {
             long entry = map.get(cluster);
-            long next = switch (MapEntry.type(entry)) {
-                case MapEntry.DATA -> mayTrim ? 0 : MapEntry.zero(MapEntry.offset(entry));
-                case MapEntry.ZERO -> mayTrim ? 0 : entry;
-                case MapEntry.COMPRESSED -> mayTrim ? 0 : MapEntry.zero(0);
-                default -> mayTrim ? 0 : MapEntry.zero(0);
-            };
+            long next = zeroedEntry(entry, mayTrim);
             if (next != entry) {
                 publish(cluster, entry, next);
             }
         } finally {
             lock.unlockWrite(stamp);
         }
+    }
+
+    /** The entry a whole cluster gets from a zero request: unallocated with {@code mayTrim}, else zero keeping its space. */
+    private static long zeroedEntry(long entry, boolean mayTrim) {
+        if (mayTrim) {
+            return 0;
+        }
+        return switch (MapEntry.type(entry)) {
+            case MapEntry.DATA -> MapEntry.zero(MapEntry.offset(entry));
+            case MapEntry.ZERO -> entry;
+            default -> MapEntry.zero(0);
+        };
     }
 
     private void zeroPartCluster(long cluster, int inner, int n) throws IOException {

@@ -246,6 +246,63 @@ class RawFileDeviceTest {
     }
 
     @Test
+    void zeroesAndTrimsOverHolesPunchOnlyTheDataAmongThem() throws IOException {
+        Path path = dir.resolve("sparse.raw");
+        byte[] ones = new byte[8 * K];
+        Arrays.fill(ones, (byte) 1);
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(SIZE);
+            file.seek(256 * K);
+            file.write(ones);
+            file.seek(768 * K);
+            file.write(ones);
+        }
+        try (RawFileDevice device = RawFileDevice.open(path, false)) {
+            device.writeZeroes(0, 128 * K, ZeroMode.MAY_TRIM, false); // all hole already
+            device.writeZeroes(128 * K, 256 * K, ZeroMode.MAY_TRIM, false); // a hole with data inside
+            device.trim(512 * K, 512 * K, false); // the same, by trim
+            assertThat(device.extents(0, SIZE)).containsExactly(new Extent(0, SIZE, ExtentType.HOLE));
+            assertThat(read(device, 0, SIZE)).containsOnly(0);
+        }
+    }
+
+    @Test
+    void extentsAgreeWithTheBytesFromAnyStartInDataOrHole() throws IOException {
+        Path path = dir.resolve("sparse.raw");
+        boolean[] data = new boolean[SIZE / (64 * K)];
+        Random random = new Random(11);
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(SIZE);
+            byte[] ones = new byte[64 * K];
+            Arrays.fill(ones, (byte) 1);
+            for (int i = 0; i < data.length; i++) {
+                data[i] = random.nextBoolean();
+                if (data[i]) {
+                    file.seek((long) i * 64 * K);
+                    file.write(ones);
+                }
+            }
+        }
+        try (RawFileDevice device = RawFileDevice.open(path, true)) {
+            for (int round = 0; round < 200; round++) {
+                int offset = random.nextInt(SIZE);
+                int length = 1 + random.nextInt(SIZE - offset);
+                long pos = offset;
+                for (Extent extent : device.extents(offset, length)) {
+                    assertThat(extent.offset()).as("seed 11 round %d: extents are contiguous", round).isEqualTo(pos);
+                    for (long p = extent.offset(); p < extent.end(); p += 4 * K) {
+                        assertThat(extent.type() == ExtentType.DATA)
+                                .as("seed 11 round %d: type of %s at offset %d", round, extent, p)
+                                .isEqualTo(data[(int) (p / (64 * K))]);
+                    }
+                    pos = extent.end();
+                }
+                assertThat(pos).as("seed 11 round %d: extents cover %d+%d", round, offset, length).isEqualTo(offset + length);
+            }
+        }
+    }
+
+    @Test
     void withoutZeroRangeNoHoleZeroesAreWrittenAndFastOnesRefused() throws IOException {
         Path shm = Path.of("/dev/shm");
         assertThat(Files.getFileStore(shm).type()).as("/dev/shm must be a tmpfs for this test").isEqualTo("tmpfs");

@@ -158,6 +158,26 @@ class ThinImageTest {
     }
 
     @Test
+    void zeroingAcrossTablesNeverCreatedStillReachesTheDataBeyondThem() throws IOException {
+        long table = (CLUSTER / 8L) * CLUSTER; // the guest bytes one L2 table maps
+        long size = 4 * table;
+        try (ThinImage image = ThinImage.create(path(), size, CLUSTER, false)) {
+            long data = 2 * table + 5L * CLUSTER;
+            image.write(data, ByteBuffer.wrap(pattern(3 * CLUSTER, 8)), false);
+            image.writeZeroes(100, data + CLUSTER - 100, ZeroMode.MAY_TRIM, false);
+            image.trim(data + 2L * CLUSTER, size - data - 2L * CLUSTER, false);
+            assertThat(image.extents(0, size)).containsExactly(
+                    new Extent(0, data + CLUSTER, ExtentType.HOLE),
+                    new Extent(data + CLUSTER, CLUSTER, ExtentType.DATA),
+                    new Extent(data + 2L * CLUSTER, size - data - 2L * CLUSTER, ExtentType.HOLE));
+            image.writeZeroes(0, 2L * CLUSTER, ZeroMode.NO_HOLE, false);
+            assertThat(image.extents(0, 3L * CLUSTER)).as("without trim, unallocated clusters become zero clusters")
+                    .containsExactly(new Extent(0, 2L * CLUSTER, ExtentType.ZERO),
+                            new Extent(2L * CLUSTER, CLUSTER, ExtentType.HOLE));
+        }
+    }
+
+    @Test
     void partialZeroingWritesZeroesIntoData() throws IOException {
         try (ThinImage image = ThinImage.create(path(), SIZE, CLUSTER, false)) {
             byte[] data = pattern(CLUSTER, 7);

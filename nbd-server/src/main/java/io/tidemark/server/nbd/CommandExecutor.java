@@ -15,6 +15,7 @@ import io.tidemark.server.protocol.ProtocolLimits;
 import io.tidemark.server.protocol.Reply;
 import io.tidemark.server.protocol.Request;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -172,9 +173,20 @@ final class CommandExecutor {
         }
     }
 
+    /** A payload in parts (see {@code RequestDecoder}) is written part by part: merging them would copy it. */
     private Reply write(Request r) throws IOException {
         if (r.length() > 0) {
-            device.write(r.offset(), r.payload().nioBuffer(), false);
+            ByteBuf payload = r.payload();
+            if (payload.nioBufferCount() == 1) {
+                device.write(r.offset(), payload.nioBuffer(), false);
+            } else {
+                long at = r.offset();
+                for (ByteBuffer part : payload.nioBuffers()) {
+                    int n = part.remaining();
+                    device.write(at, part, false);
+                    at += n;
+                }
+            }
         }
         return durableIfFua(r);
     }

@@ -294,7 +294,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         log.info("{}: export '{}' ({} bytes, {}{})", Peer.of(ctx.channel()), export.name(), export.size(),
                 TransmissionFlags.describe(flags), extendedHeaders ? ", extended headers" : "");
         ChannelPipeline pipeline = ctx.pipeline();
-        pipeline.addAfter(PipelineNames.DECODER, PipelineNames.REQUEST_DECODER, new RequestDecoder(extendedHeaders));
+        pipeline.addAfter(PipelineNames.DECODER, PipelineNames.REQUEST_DECODER, new RequestDecoder(extendedHeaders,
+                export.device().capabilities().preferredBlockSize()));
         pipeline.replace(PipelineNames.ENCODER, PipelineNames.ENCODER, new ReplyEncoder());
         pipeline.replace(this, PipelineNames.HANDLER, new TransmissionHandler(server, session));
         pipeline.remove(PipelineNames.DECODER);

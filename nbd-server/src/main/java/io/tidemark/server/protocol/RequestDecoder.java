@@ -38,9 +38,26 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      */
     static final int MIN_LANDING = 64 * 1024;
 
+    /**
+     * Payload bytes that arrived with their header, at least this many, stay in the receive
+     * buffer as the payload's first part instead of being copied to the payload buffer (the copy
+     * was the largest cost of ours on a WRITE's path); fewer are copied, as a second write call
+     * for them would cost more than the copy. The cut falls on a multiple of the export's preferred
+     * block size, so neither part makes the device read-modify-write (or a thin image allocate a
+     * cluster for part of it): bytes past the cut are copied. Only payloads of at least
+     * {@link #MIN_SLICED_PAYLOAD} are cut: measured on a raw file, 1 MiB writes took 5% less CPU
+     * cut, while nbdcopy's 256 KiB writes took no less (the second write call eats the saving).
+     */
+    static final int MIN_HEAD_SLICE = 16 * 1024;
+
+    /** The shortest WRITE payload whose first bytes are kept where they arrived (see {@link #MIN_HEAD_SLICE}). */
+    static final int MIN_SLICED_PAYLOAD = 512 * 1024;
+
     private enum State { HEADER, PAYLOAD, SKIP_PAYLOAD, BROKEN }
 
     private final boolean extendedHeaders;
+    /** Where the payload may be cut into parts: a power of two (see {@link #MIN_HEAD_SLICE}). */
+    private final int partAlignment;
     private State state = State.HEADER;
     private int flags;
     private int command;
@@ -48,8 +65,10 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private long offset;
     private long length;
     private long toSkip;
-    /** A WRITE payload being gathered, or null. */
+    /** A WRITE payload being gathered, or null; after {@link #head} when that is set. */
     private ByteBuf payload;
+    /** The first part of the payload being gathered, a slice of the buffer it arrived in, or null. */
+    private ByteBuf head;
     /** The slice of {@link #payload} handed to the socket for its next read, or null. */
     private ByteBuf landing;
     private PayloadLandingAllocator landingAllocator;
@@ -61,7 +80,20 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     /** @param extendedHeaders whether NBD_OPT_EXTENDED_HEADERS was negotiated: 32-byte headers, 64-bit lengths */
     public RequestDecoder(boolean extendedHeaders) {
+        this(extendedHeaders, 1);
+    }
+
+    /**
+     * @param extendedHeaders whether NBD_OPT_EXTENDED_HEADERS was negotiated: 32-byte headers, 64-bit lengths
+     * @param partAlignment   the export's preferred block size: a WRITE payload passed on in parts is cut
+     *                        only where the device offset is a multiple of it
+     */
+    public RequestDecoder(boolean extendedHeaders, int partAlignment) {
+        if (partAlignment <= 0 || Integer.bitCount(partAlignment) != 1) {
+            throw new IllegalArgumentException("part alignment " + partAlignment + " is not a power of two");
+        }
         this.extendedHeaders = extendedHeaders;
+        this.partAlignment = partAlignment;
     }
 
     /**
@@ -124,7 +156,9 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      * A payload already buffered in full is passed on as a slice, without a copy. One still
      * arriving is gathered into its own buffer (see {@link #UPFRONT_GATHER_CAPACITY}), so the
      * decoder's buffer never grows to hold a large WRITE; what the socket read straight into that
-     * buffer (see {@link #payloadLanding}) is only counted, not copied.
+     * buffer (see {@link #payloadLanding}) is only counted, not copied, and so are the bytes that
+     * came with the header (see {@link #MIN_HEAD_SLICE}): the payload is then passed on as a
+     * composite of that slice and the buffer.
      */
     private void decodePayload(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (in == landing) {
@@ -138,16 +172,23 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             return;
         }
         if (payload == null) {
+            long cut = (offset + in.readableBytes()) & -(long) partAlignment;
+            if (length >= MIN_SLICED_PAYLOAD && cut - offset >= MIN_HEAD_SLICE) {
+                head = in.readRetainedSlice((int) (cut - offset));
+            }
+            int rest = (int) length - (head == null ? 0 : head.readableBytes());
             // 28 header bytes must not buy 32 MiB: beyond the upfront size, grow with what arrives
-            int initial = (int) Math.min(length, Math.max(in.readableBytes(), UPFRONT_GATHER_CAPACITY));
-            payload = ctx.alloc().directBuffer(initial, (int) length);
+            int initial = Math.min(rest, Math.max(in.readableBytes(), UPFRONT_GATHER_CAPACITY));
+            payload = ctx.alloc().directBuffer(initial, rest);
         }
         if (in.isReadable()) {
-            payload.writeBytes(in, (int) Math.min(in.readableBytes(), length - payload.writerIndex()));
+            payload.writeBytes(in, Math.min(in.readableBytes(), payload.maxWritableBytes()));
         }
-        if (payload.writerIndex() == length) {
-            ByteBuf complete = payload;
+        if (payload.maxWritableBytes() == 0) {
+            ByteBuf complete = head == null ? payload
+                    : ctx.alloc().compositeDirectBuffer(2).addComponents(true, head, payload);
             payload = null;
+            head = null;
             emit(complete, out);
         }
     }
@@ -167,6 +208,10 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         if (payload != null) {
             payload.release();
             payload = null;
+        }
+        if (head != null) {
+            head.release();
+            head = null;
         }
     }
 

@@ -144,6 +144,54 @@ class RequestDecoderTest {
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {4096, 65536})
+    void payloadBytesThatCameWithTheHeaderStayPutUpToABlockBoundary(int alignment) {
+        int length = RequestDecoder.MIN_SLICED_PAYLOAD;
+        long offset = 3 * 4096 + 100;
+        int withHeader = 30_000;
+        byte[] data = new byte[length];
+        new Random(9).nextBytes(data);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        PayloadLandingAllocator landing = new PayloadLandingAllocator(channel.config().getRecvByteBufAllocator());
+        channel.config().setRecvByteBufAllocator(landing);
+        channel.pipeline().addLast(new RequestDecoder(false, alignment));
+        RecvByteBufAllocator.Handle reads = landing.newHandle();
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 1, offset, length)
+                .bytes(Arrays.copyOf(data, withHeader)).toArray()));
+        ByteBuf rest = reads.allocate(channel.alloc());
+        rest.writeBytes(data, withHeader, rest.writableBytes());
+        channel.writeInbound(rest);
+
+        Request write = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(write.payload())).isEqualTo(data);
+        long cut = (offset + withHeader) / alignment * alignment - offset; // 20380 for 4 KiB blocks
+        if (cut >= RequestDecoder.MIN_HEAD_SLICE) {
+            assertThat(write.payload().nioBuffers()).as("the part before the block boundary is not copied")
+                    .extracting(java.nio.ByteBuffer::remaining).containsExactly((int) cut, (int) (length - cut));
+        } else {
+            assertThat(write.payload().nioBufferCount()).as("no boundary far enough in: one buffer").isEqualTo(1);
+        }
+        write.releasePayload();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aShorterPayloadIsGatheredInOneBuffer() {
+        int length = RequestDecoder.MIN_SLICED_PAYLOAD - 4096;
+        byte[] data = new byte[length];
+        new Random(10).nextBytes(data);
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(false, 4096));
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.WRITE, 1, 0, length)
+                .bytes(Arrays.copyOf(data, 40_000)).toArray()));
+        channel.writeInbound(Unpooled.wrappedBuffer(data, 40_000, length - 40_000));
+        Request write = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(write.payload())).isEqualTo(data);
+        assertThat(write.payload().nioBufferCount()).isEqualTo(1);
+        write.releasePayload();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
     @Test
     void aPayloadRemainderTooShortForAReadOfItsOwnIsNotOffered() {
         EmbeddedChannel channel = new EmbeddedChannel();
