@@ -59,6 +59,16 @@ public final class ImageFormat {
         return Math.toIntExact((virtualSize + perL2 - 1) / perL2);
     }
 
+    /** Bytes of the file an L1 of {@code entries} entries occupies: whole clusters. */
+    static long l1Length(int entries, int clusterSize) {
+        return alignUp((long) entries * L1_ENTRY_SIZE, clusterSize);
+    }
+
+    /** Bytes of the file a map delta of {@code entries} entries occupies: whole clusters. */
+    static long deltaLength(int entries, int clusterSize) {
+        return alignUp((long) entries * DELTA_ENTRY_SIZE, clusterSize);
+    }
+
     static long alignUp(long value, long alignment) {
         return (value + alignment - 1) & -alignment;
     }

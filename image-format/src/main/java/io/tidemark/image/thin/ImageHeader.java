@@ -70,7 +70,7 @@ record ImageHeader(
 
     /** Bytes of the file the map delta occupies: whole clusters. */
     long deltaLength() {
-        return ImageFormat.alignUp((long) deltaEntries * ImageFormat.DELTA_ENTRY_SIZE, clusterSize());
+        return ImageFormat.deltaLength(deltaEntries, clusterSize());
     }
 
     ByteBuffer encode() {

@@ -70,16 +70,13 @@ final class TableBuffer {
 
     /** Writes a chunk of L2 entries at byte {@code offset} of table {@code index}, big-endian. */
     void putEntries(int index, int offset, AtomicLongArray entries) {
-        if (memory == null) {
-            ByteBuffer table = heapTable(index);
-            for (int i = 0; i < entries.length(); i++) {
-                table.putLong(offset + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
-            }
-            return;
-        }
-        int at = index * tableBytes + offset;
+        ByteBuffer target = memory != null ? memory : heapTable(index);
+        int at = (memory != null ? index * tableBytes : 0) + offset;
         for (int i = 0; i < entries.length(); i++) {
-            memory.putLong(at + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
+            target.putLong(at + i * ImageFormat.L2_ENTRY_SIZE, entries.get(i));
+        }
+        if (memory == null) {
+            return; // a heap table is dropped after the commit, not zeroed again
         }
         if (writtenCount == written.length) {
             written = Arrays.copyOf(written, written.length * 2);

@@ -178,7 +178,7 @@ public final class ThinImage implements BlockDevice {
     static void format(ImageFile file, long size, int clusterSize, boolean compress) throws IOException {
         int bits = Integer.numberOfTrailingZeros(clusterSize);
         int l1Entries = ImageFormat.l1EntriesFor(size, bits);
-        long l1Bytes = ImageFormat.alignUp((long) l1Entries * ImageFormat.L1_ENTRY_SIZE, clusterSize);
+        long l1Bytes = ImageFormat.l1Length(l1Entries, clusterSize);
         long l1Offset = l1Entries == 0 ? 0 : clusterSize;
         byte[] zeros = new byte[clusterSize];
         for (long at = 0; at < clusterSize + l1Bytes; at += clusterSize) {
@@ -859,7 +859,7 @@ public final class ThinImage implements BlockDevice {
                 }
             }
         }
-        long l1Bytes = ImageFormat.alignUp((long) map.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize);
+        long l1Bytes = ImageFormat.l1Length(map.l1Entries(), clusterSize);
         long metadata = clusterSize + l1Bytes + tables * clusterSize + committed.deltaLength();
         return new ImageInfo(virtualSize, file.size(), usage(), clusterSize, !dirtyOnDisk, compressWrites, data,
                 compressed, zero, compressedBytes, metadata);
@@ -1101,7 +1101,7 @@ public final class ThinImage implements BlockDevice {
         long deltaLength = 0;
         int deltaChecksum = 0;
         if (entries > 0) {
-            deltaLength = ImageFormat.alignUp((long) entries * ImageFormat.DELTA_ENTRY_SIZE, clusterSize);
+            deltaLength = ImageFormat.deltaLength(entries, clusterSize);
             deltaOffset = allocator.allocate(deltaLength, clusterSize, AllocationListener.NONE).offset();
             // Only the entries: nothing reads the rest of the delta's last cluster.
             delta = ByteBuffer.allocate(entries * ImageFormat.DELTA_ENTRY_SIZE);
@@ -1137,7 +1137,7 @@ public final class ThinImage implements BlockDevice {
     private CommitPlan planCheckpoint() throws IOException {
         BitSet dirtyTables = map.takeDirtyTables();
         int l1Entries = map.l1Entries();
-        long l1Length = ImageFormat.alignUp((long) l1Entries * ImageFormat.L1_ENTRY_SIZE, clusterSize);
+        long l1Length = ImageFormat.l1Length(l1Entries, clusterSize);
         List<long[]> allocated = new ArrayList<>();
         long[] tableOffsets = new long[l1Entries];
         try {
@@ -1206,8 +1206,7 @@ public final class ThinImage implements BlockDevice {
         int l1Checksum = ImageHeader.checksum(l1.array(), 0, l1.capacity());
         List<long[]> replaced = replacedDelta();
         if (committed.l1Entries() > 0) {
-            replaced.add(new long[] {committed.l1Offset(),
-                    ImageFormat.alignUp((long) committed.l1Entries() * ImageFormat.L1_ENTRY_SIZE, clusterSize)});
+            replaced.add(new long[] {committed.l1Offset(), ImageFormat.l1Length(committed.l1Entries(), clusterSize)});
         }
         freed.addAll(allocator.takePending());
         long previousMapVersion = committedMapVersion;
