@@ -42,6 +42,20 @@ public interface BlockDevice extends Closeable {
      */
     void write(long offset, ByteBuffer src, boolean fua) throws IOException;
 
+    /**
+     * Writes like {@link #write} without FUA, the remaining bytes of {@code parts} one after the
+     * other from {@code offset}, but only if that needs no waiting beyond copying into the host's
+     * page cache: no space to take (taking it may wait at a quota), no metadata to commit, no lock
+     * that another writer holds. For a caller that should not block, such as a network event loop.
+     * Returns true once everything is written, or false with nothing written and the buffers
+     * untouched; the caller then writes with {@link #write}. The host can still stall any write
+     * into its page cache (dirty-page throttling): callers watch how long it took. The default
+     * never tries.
+     */
+    default boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
+        return false;
+    }
+
     /** Makes every write completed before this call durable. */
     void flush() throws IOException;
 

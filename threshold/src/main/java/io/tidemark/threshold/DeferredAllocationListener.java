@@ -23,6 +23,11 @@ public final class DeferredAllocationListener implements AllocationListener {
     }
 
     @Override
+    public boolean tryReserve(long newUsage) throws IOException {
+        return target.tryReserve(newUsage);
+    }
+
+    @Override
     public void allocated(long offset, long length, long usage) {
         target.allocated(offset, length, usage);
     }

@@ -153,6 +153,19 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
         awaitQuotaRaise(newUsage);
     }
 
+    /** False where {@link #reserve} would pause the writer at the quota. */
+    @Override
+    public boolean tryReserve(long newUsage) throws NoSpaceException {
+        Quota q = quota;
+        if (q == null || newUsage <= q.bytes()) {
+            return true;
+        }
+        if (q.policy() == QuotaPolicy.ENOSPC) {
+            throw new NoSpaceException(overQuota(newUsage, q));
+        }
+        return false;
+    }
+
     private void awaitQuotaRaise(long newUsage) throws NoSpaceException, InterruptedIOException {
         quotaLock.lock();
         pausedWriters.incrementAndGet();

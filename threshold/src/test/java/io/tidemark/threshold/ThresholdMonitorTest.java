@@ -272,6 +272,18 @@ class ThresholdMonitorTest {
     }
 
     @Test
+    void tryReserveRefusesWhereReserveWouldPause() throws Exception {
+        ThresholdMonitor m = monitor(0);
+        assertThat(m.tryReserve(Long.MAX_VALUE)).isTrue(); // no quota, no limit
+        m.setQuota(new Quota(1000, QuotaPolicy.PAUSE, Duration.ofSeconds(30)));
+        assertThat(m.tryReserve(1000)).isTrue();
+        assertThat(m.tryReserve(1001)).isFalse();
+        assertThat(m.pausedWriters()).isZero();
+        m.setQuota(new Quota(1000, QuotaPolicy.ENOSPC));
+        assertThatThrownBy(() -> m.tryReserve(1001)).isInstanceOf(NoSpaceException.class).hasMessageContaining("1001");
+    }
+
+    @Test
     void pausedWriterResumesAtOnceWhenTheQuotaIsRaised() throws Exception {
         ThresholdMonitor m = monitor(0);
         m.setQuota(new Quota(1000, QuotaPolicy.PAUSE, Duration.ofSeconds(30)));

@@ -254,6 +254,36 @@ public final class RawFileDevice implements BlockDevice {
         }
     }
 
+    /**
+     * Quick unless the write raises the high-water mark and the listener would make it wait for
+     * that (a quota with the pause policy). A write into a hole only reserves blocks: the host
+     * allocates them at writeback.
+     */
+    @Override
+    public boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
+        if (readOnly) {
+            return false;
+        }
+        long length = 0;
+        for (ByteBuffer part : parts) {
+            length += part.remaining();
+        }
+        checkRange(offset, length);
+        long end = offset + length;
+        long mark = highWater.get();
+        if (end > mark && !listener.tryReserve(end)) {
+            return false;
+        }
+        long position = offset;
+        for (ByteBuffer part : parts) {
+            position += writeFully(part, position);
+        }
+        if (end > mark) {
+            raiseHighWater(end);
+        }
+        return true;
+    }
+
     /** Raises the mark to {@code end} unless a concurrent write raised it further; reports the growth. */
     private void raiseHighWater(long end) {
         long previous = highWater.getAndAccumulate(end, Math::max);

@@ -1,5 +1,6 @@
 package io.tidemark.image.thin;
 
+import java.util.Arrays;
 import java.util.concurrent.locks.StampedLock;
 
 /**
@@ -44,7 +45,24 @@ final class ClusterLocks {
         return stamps;
     }
 
-    /** Releases what {@link #lockRun} took. */
+    /**
+     * Takes the read locks of {@code count} clusters from {@code cluster} on (at most
+     * {@link #runLimit}) only if none is held for writing; returns their stamps, or null with
+     * nothing held.
+     */
+    long[] tryLockRunForReading(long cluster, int count) {
+        long[] stamps = new long[count];
+        for (int i = 0; i < count; i++) {
+            stamps[i] = forCluster(cluster + i).tryReadLock();
+            if (stamps[i] == 0) {
+                unlockRun(cluster, Arrays.copyOf(stamps, i));
+                return null;
+            }
+        }
+        return stamps;
+    }
+
+    /** Releases what {@link #lockRun} or {@link #tryLockRunForReading} took. */
     void unlockRun(long cluster, long[] stamps) {
         for (int i = 0; i < stamps.length; i++) {
             forCluster(cluster + i).unlock(stamps[i]);

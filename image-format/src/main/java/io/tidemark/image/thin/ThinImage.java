@@ -425,6 +425,83 @@ public final class ThinImage implements BlockDevice {
         }
     }
 
+    /**
+     * Quick when every cluster the write touches is stored as plain data and none is locked for
+     * writing: the bytes then go in place, where {@link #write} would put them, with nothing to
+     * allocate or commit. The image must be marked dirty already (that is a commit), and the
+     * clusters must fit one run of locks.
+     */
+    @Override
+    public boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
+        if (readOnly || closed || compressWrites || !dirtyOnDisk || failure != null) {
+            return false;
+        }
+        long length = 0;
+        for (ByteBuffer part : parts) {
+            length += part.remaining();
+        }
+        checkRange(offset, length);
+        if (length == 0) {
+            return true;
+        }
+        long first = offset >>> clusterBits;
+        long last = (offset + length - 1) >>> clusterBits;
+        int count = clusterLocks.runLimit(first, last);
+        if (count < last - first + 1 || !storedAsData(first, count)) {
+            return false; // an unlocked peek: an allocating write costs no lock attempts
+        }
+        long[] stamps = clusterLocks.tryLockRunForReading(first, count);
+        if (stamps == null) {
+            return false;
+        }
+        try {
+            if (!storedAsData(first, count)) {
+                return false;
+            }
+            long pos = offset;
+            for (ByteBuffer part : parts) {
+                pos = writeInPlace(pos, part);
+            }
+        } finally {
+            clusterLocks.unlockRun(first, stamps);
+        }
+        completedChanges.incrementAndGet();
+        return true;
+    }
+
+    /** The cluster locks, for tests that hold one while another thread writes. */
+    ClusterLocks clusterLocks() {
+        return clusterLocks;
+    }
+
+    /** Whether the {@code count} clusters from {@code cluster} on are all stored as plain data. */
+    private boolean storedAsData(long cluster, int count) {
+        for (int i = 0; i < count; i++) {
+            if (MapEntry.type(map.get(cluster + i)) != MapEntry.DATA) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Writes {@code src} at guest offset {@code pos} into clusters stored as data, whose read locks
+     * the caller holds, one call per run of physically consecutive clusters; returns the end.
+     */
+    private long writeInPlace(long pos, ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            long cluster = pos >>> clusterBits;
+            int inner = (int) (pos & (clusterSize - 1));
+            int spanned = (int) (((long) inner + src.remaining() - 1) >>> clusterBits) + 1;
+            int n = (int) Math.min(src.remaining(), (long) contiguousDataRun(cluster, spanned) * clusterSize - inner);
+            int at = src.position();
+            file.write(n == src.remaining() ? src : src.slice(at, n), MapEntry.offset(map.get(cluster)) + inner);
+            src.position(at + n);
+            pos += n;
+        }
+        return pos;
+    }
+
     /** An upper bound of the new space a write needs, for the listener's early say. */
     private long bytesToAllocate(long offset, long length) {
         if (length == 0) {

@@ -78,6 +78,66 @@ class RawFileDeviceTest {
         }
     }
 
+    /**
+     * Below the high-water mark a write needs nothing from the listener; above it the listener
+     * is asked without waiting, and where it would wait (a quota with the pause policy) the write
+     * is left to {@link RawFileDevice#write}.
+     */
+    @Test
+    void writeIfQuickRaisesTheMarkOnlyWhenTheListenerNeedNotWait() throws IOException {
+        Path path = dir.resolve("sparse.raw");
+        try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
+            f.setLength(SIZE);
+        }
+        List<Long> allocated = new ArrayList<>();
+        boolean[] wouldWait = {false};
+        AllocationListener listener = new AllocationListener() {
+            @Override
+            public void reserve(long newUsage) {
+                throw new AssertionError("reserve may wait: not on the quick path");
+            }
+
+            @Override
+            public boolean tryReserve(long newUsage) {
+                return !wouldWait[0];
+            }
+
+            @Override
+            public void allocated(long offset, long length, long usage) {
+                allocated.add(usage);
+            }
+        };
+        byte[] head = pattern(3 * K, 1);
+        byte[] tail = pattern(5 * K, 2);
+        try (RawFileDevice device = RawFileDevice.open(path, false, listener)) {
+            ByteBuffer first = ByteBuffer.allocateDirect(head.length).put(head).flip();
+            ByteBuffer second = ByteBuffer.allocateDirect(tail.length).put(tail).flip();
+            assertThat(device.writeIfQuick(1000, first, second)).isTrue();
+            assertThat(first.hasRemaining() || second.hasRemaining()).isFalse();
+            assertThat(read(device, 1000, head.length)).isEqualTo(head);
+            assertThat(read(device, 1000 + head.length, tail.length)).isEqualTo(tail);
+            assertThat(allocated).containsExactly(1000L + head.length + tail.length);
+            assertThat(device.usage()).isEqualTo(1000L + head.length + tail.length);
+
+            wouldWait[0] = true;
+            ByteBuffer beyond = ByteBuffer.allocateDirect(K);
+            assertThat(device.writeIfQuick(SIZE / 2, beyond)).as("raises the mark: the listener would wait").isFalse();
+            assertThat(beyond.position()).isZero();
+            assertThat(device.writeIfQuick(0, ByteBuffer.wrap(pattern(K, 3)))).as("below the mark").isTrue();
+            assertThat(read(device, 0, K)).isEqualTo(pattern(K, 3));
+            assertThat(allocated).hasSize(1);
+        }
+        try (RawFileDevice readOnly = RawFileDevice.open(path, true)) {
+            assertThat(readOnly.writeIfQuick(0, ByteBuffer.allocateDirect(K))).isFalse();
+        }
+    }
+
+    private static byte[] pattern(int length, int seed) {
+        byte[] b = new byte[length];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
     @Test
     void everyRangeIsAFileSegmentAtTheSameOffset() throws IOException {
         byte[] data = new byte[SIZE];

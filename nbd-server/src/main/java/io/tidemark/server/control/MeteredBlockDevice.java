@@ -106,6 +106,27 @@ public final class MeteredBlockDevice implements BlockDevice {
         return segment;
     }
 
+    /** A quick write counts when it is done; refused, the {@link #write} that follows counts. */
+    @Override
+    public boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
+        long bytes = 0;
+        for (ByteBuffer part : parts) {
+            bytes += part.remaining();
+        }
+        long start = System.nanoTime();
+        boolean done;
+        try {
+            done = inner.writeIfQuick(offset, parts);
+        } catch (IOException | RuntimeException e) {
+            failed("write", e);
+            throw e;
+        }
+        if (done) {
+            write.record(bytes, System.nanoTime() - start);
+        }
+        return done;
+    }
+
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         int bytes = src.remaining();

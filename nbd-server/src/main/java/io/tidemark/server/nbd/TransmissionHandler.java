@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The transmission phase of one connection. Each request is validated on the event loop, run
  * on the I/O executor, and its reply written as soon as it is ready, so replies leave out of
- * order. A short READ whose bytes the page cache holds is answered on the event loop itself: the
- * hand-off to an I/O thread and back cost more than such a read. Requests beyond the
+ * order. A short READ whose bytes the page cache holds, and a WRITE the device takes without
+ * waiting for space, locks or the disk, are served on the event loop itself: the hand-off to an
+ * I/O thread and back cost more than such a request ({@link CommandExecutor#executeIfQuick}). Requests beyond the
  * connection's in-flight limits wait in arrival order, and the socket is not read while anything
  * waits: a client cannot make us hold more than the limits (plus what one socket read already
  * decoded). The server-wide {@link InFlightMemory} is charged
@@ -229,11 +230,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 throw new RequestRejected(Error.ESHUTDOWN, "server is shutting down");
             }
             RequestValidator.validate(r, session);
-            reply = commands.readIfCached(r);
+            reply = commands.executeIfQuick(r);
             if (reply == null) {
                 diskExecutor.execute(() -> run(r, cost));
                 return;
             }
+            r.releasePayload();
         } catch (Exception e) {
             r.releasePayload();
             reply = failure(r, e);

@@ -31,6 +31,11 @@ class MemoryDevice implements BlockDevice {
     volatile boolean cached;
     final AtomicInteger cachedReads = new AtomicInteger();
     volatile boolean closed;
+    /** Whether {@link #writeIfQuick} takes writes, as a device with the space allocated already would. */
+    volatile boolean quickWrites;
+    /** How long {@link #writeIfQuick} takes, as a host throttling dirty pages would make it. */
+    volatile long quickWriteMillis;
+    final AtomicInteger quickWriteCount = new AtomicInteger();
 
     MemoryDevice(int size, DeviceCapabilities capabilities) {
         this.data = new byte[size];
@@ -82,6 +87,28 @@ class MemoryDevice implements BlockDevice {
         int length = src.remaining();
         src.get(data, (int) offset, length);
         mark(offset, length, ExtentType.DATA);
+    }
+
+    @Override
+    public synchronized boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
+        if (!quickWrites) {
+            return false;
+        }
+        long at = offset;
+        for (ByteBuffer part : parts) {
+            int n = part.remaining();
+            write(at, part, false);
+            at += n;
+        }
+        quickWriteCount.incrementAndGet();
+        if (quickWriteMillis > 0) {
+            try {
+                Thread.sleep(quickWriteMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return true;
     }
 
     @Override

@@ -316,6 +316,59 @@ class TransmissionHandlerTest {
     }
 
     @Test
+    void writesTheDeviceTakesAtOnceAreAnsweredWithoutTheIoThread() throws Exception {
+        NbdTestClient client = connect(false);
+        connection.queueIo();
+        device.quickWrites = true;
+        byte[] data = pattern(3 * B + 5, 21);
+        client.write(0, 1, 700, data);
+        assertThat(connection.queuedIoCount()).isZero();
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        assertThat(device.bytes(700, data.length)).isEqualTo(data);
+        client.write(CommandFlags.FUA, 2, 0, pattern(B, 22)); // FUA needs a flush: the I/O thread's
+        assertThat(connection.queuedIoCount()).isEqualTo(1);
+        device.quickWrites = false;
+        client.write(0, 3, 0, pattern(B, 23)); // refused by the device: the I/O thread's
+        assertThat(connection.queuedIoCount()).isEqualTo(2);
+        connection.runQueuedIo(0);
+        connection.runQueuedIo(0);
+        assertThat(List.of(client.readSimpleReply(), client.readSimpleReply()))
+                .containsExactlyInAnyOrder(new SimpleReplyView(0, 2), new SimpleReplyView(0, 3));
+        assertThat(device.bytes(0, B)).isEqualTo(pattern(B, 23));
+        assertThat(device.quickWriteCount).hasValue(1);
+        assertThat(connection.pendingBytes()).isZero();
+    }
+
+    @Test
+    void aSlowQuickWriteSendsTheNextWritesToTheIoThread() throws Exception {
+        NbdTestClient client = connect(false);
+        connection.queueIo();
+        device.quickWrites = true;
+        device.quickWriteMillis = 2 * CommandExecutor.SLOW_QUICK_WRITE_NANOS / 1_000_000;
+        client.write(0, 1, 0, pattern(B, 24));
+        assertThat(connection.queuedIoCount()).isZero();
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 1));
+        client.write(0, 2, B, pattern(B, 25));
+        assertThat(connection.queuedIoCount()).as("within the back-off after a slow write").isEqualTo(1);
+        connection.runQueuedIo(0);
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+        assertThat(device.bytes(B, B)).isEqualTo(pattern(B, 25));
+    }
+
+    @Test
+    void aQuickWriteThatFailsIsAnErrorReplyAndReleasesItsPayload() throws Exception {
+        NbdTestClient client = connect(false);
+        device.quickWrites = true;
+        device.nextFailure.set(new NoSpaceException("host filesystem is full"));
+        client.write(0, 1, 0, pattern(B, 26));
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.ENOSPC, 1));
+        client.write(0, 2, 0, pattern(B, 27));
+        assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
+        assertThat(device.bytes(0, B)).isEqualTo(pattern(B, 27));
+        assertThat(connection.pendingBytes()).isZero();
+    }
+
+    @Test
     void shortStructuredReadFromThePageCacheIsOneDataChunk() throws Exception {
         NbdTestClient client = connect(true);
         client.write(0, 1, B, pattern(B, 13));
