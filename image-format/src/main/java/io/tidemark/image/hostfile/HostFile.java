@@ -5,9 +5,11 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -45,11 +47,20 @@ public final class HostFile implements Closeable {
     private static final ThreadLocal<MemorySegment> IOVEC = ThreadLocal.withInitial(
             () -> Arena.ofAuto().allocate(2 * Long.BYTES, Long.BYTES));
 
+    /**
+     * statfs magic numbers of filesystems whose buffered writes can wait on a network, a cluster
+     * lock or a user-space daemon: NFS, SMB (CIFS, SMB2), Ceph, 9P, FUSE (GlusterFS and others),
+     * Lustre, GPFS, AFS, OCFS2, GFS2.
+     */
+    private static final Set<Long> REMOTE_FILESYSTEMS = Set.of(0x6969L, 0xFF534D42L, 0xFE534D42L, 0x00C36400L,
+            0x01021997L, 0x65735546L, 0x0BD00BD0L, 0x47504653L, 0x5346414FL, 0x7461636FL, 0x01161970L);
+
     private final Path path;
     private final int fd;
     private final boolean writable;
     private volatile boolean punchHole;
     private final boolean seekData;
+    private final boolean remote;
     private volatile boolean zeroRange;
     /** Whether preadv2 with RWF_NOWAIT may work here; cleared when the filesystem refuses it. */
     private volatile boolean readNoWait = true;
@@ -63,6 +74,7 @@ public final class HostFile implements Closeable {
         this.punchHole = writable && (!Files.isRegularFile(path) || probePunchHole());
         this.zeroRange = writable;
         this.seekData = probeSeekData();
+        this.remote = probeRemote();
     }
 
     /** Opens {@code path} for reading, and for writing when {@code writable}. */
@@ -88,6 +100,31 @@ public final class HostFile implements Closeable {
 
     public Path path() {
         return path;
+    }
+
+    /**
+     * Whether the file lives on a filesystem whose writes can wait on something other than this
+     * host's memory and disks (see {@link #REMOTE_FILESYSTEMS}), so even a write into the page
+     * cache may take as long as a network round trip. Also true when the filesystem cannot be told.
+     */
+    public boolean isRemote() {
+        return remote;
+    }
+
+    private boolean probeRemote() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = LibC.captureSegment(arena);
+            MemorySegment statfs = arena.allocate(LibC.STATFS_BYTES, Long.BYTES);
+            if (LibC.fstatfs(capture, fd, statfs) != 0) {
+                return true;
+            }
+            return isRemoteFilesystem(statfs.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    /** Whether a statfs magic number names one of {@link #REMOTE_FILESYSTEMS}. */
+    static boolean isRemoteFilesystem(long magic) {
+        return REMOTE_FILESYSTEMS.contains(magic);
     }
 
     public HostFileCapabilities capabilities() {

@@ -69,6 +69,8 @@ final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle PREADV2 = bind("preadv2",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle FSTATFS = bind("fstatfs",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), CAPTURE_ERRNO);
     private static final MethodHandle FLOCK = bind("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -144,6 +146,18 @@ final class LibC {
         iovec.set(JAVA_LONG, Long.BYTES, buffer.byteSize());
         try {
             return (long) PREADV2.invokeExact(capture, fd, iovec, 1, offset, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** struct statfs is 120 bytes on x86-64 and arm64; f_type, the filesystem's magic number, comes first. */
+    static final long STATFS_BYTES = 120;
+
+    /** {@code fstatfs} into {@code statfs}, a segment of {@link #STATFS_BYTES}; returns 0 or -1 with errno set. */
+    static int fstatfs(MemorySegment capture, int fd, MemorySegment statfs) {
+        try {
+            return (int) FSTATFS.invokeExact(capture, fd, statfs);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -256,12 +256,12 @@ public final class RawFileDevice implements BlockDevice {
 
     /**
      * Quick unless the write raises the high-water mark and the listener would make it wait for
-     * that (a quota with the pause policy). A write into a hole only reserves blocks: the host
-     * allocates them at writeback.
+     * that (a quota with the pause policy), or the file is on a network filesystem. A write into a
+     * hole only reserves blocks: the host allocates them at writeback.
      */
     @Override
     public boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
-        if (readOnly) {
+        if (readOnly || host.isRemote()) {
             return false;
         }
         long length = 0;

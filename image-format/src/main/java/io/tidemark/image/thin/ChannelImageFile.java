@@ -104,6 +104,11 @@ final class ChannelImageFile implements ImageFile {
     }
 
     @Override
+    public boolean writesMayWaitOnRemote() {
+        return host.isRemote();
+    }
+
+    @Override
     public void write(ByteBuffer src, long position) throws IOException {
         long at = position;
         try {

@@ -26,6 +26,14 @@ interface ImageFile extends Closeable {
         return -1;
     }
 
+    /**
+     * Whether a write into this file can wait on a network or a user-space daemon even when it
+     * only fills the page cache (the file is on NFS, SMB, FUSE…); false for files of this host.
+     */
+    default boolean writesMayWaitOnRemote() {
+        return false;
+    }
+
     /** Writes all of {@code src} at {@code position}. */
     void write(ByteBuffer src, long position) throws IOException;
 

@@ -428,12 +428,12 @@ public final class ThinImage implements BlockDevice {
     /**
      * Quick when every cluster the write touches is stored as plain data and none is locked for
      * writing: the bytes then go in place, where {@link #write} would put them, with nothing to
-     * allocate or commit. The image must be marked dirty already (that is a commit), and the
-     * clusters must fit one run of locks.
+     * allocate or commit. The image must be marked dirty already (that is a commit), the clusters
+     * must fit one run of locks, and the file must not be on a network filesystem.
      */
     @Override
     public boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
-        if (readOnly || closed || compressWrites || !dirtyOnDisk || failure != null) {
+        if (readOnly || closed || compressWrites || !dirtyOnDisk || failure != null || file.writesMayWaitOnRemote()) {
             return false;
         }
         long length = 0;

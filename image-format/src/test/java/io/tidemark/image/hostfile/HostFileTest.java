@@ -43,6 +43,24 @@ class HostFileTest {
         return path;
     }
 
+    /** fstatfs tells the filesystem: ext4 (the temp dir) and tmpfs are this host's, NFS or FUSE are not. */
+    @Test
+    void filesOnThisHostsFilesystemsAreNotRemote() throws IOException {
+        try (HostFile file = HostFile.open(sizedFile(dir, "local.img", 4 * K), false)) {
+            assertThat(file.isRemote()).isFalse();
+        }
+        Path shm = Files.createTempFile(SHM, "hostfile", ".img");
+        try (HostFile file = HostFile.open(shm, false)) {
+            assertThat(file.isRemote()).isFalse();
+        } finally {
+            Files.delete(shm);
+        }
+        assertThat(HostFile.isRemoteFilesystem(0x6969L)).as("NFS").isTrue();
+        assertThat(HostFile.isRemoteFilesystem(0x65735546L)).as("FUSE").isTrue();
+        assertThat(HostFile.isRemoteFilesystem(0xEF53L)).as("ext4").isFalse();
+        assertThat(HostFile.isRemoteFilesystem(0x58465342L)).as("XFS").isFalse();
+    }
+
     @Test
     void seekFindsTheDataAndTheHolesOfASparseFile() throws IOException {
         Path path = sparseFile(dir);

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,14 +114,34 @@ class ThinImageQuickWriteTest {
         }
     }
 
+    /** A quick write is made durable by the next flush, like any other: it survives a crash after it. */
     @Test
-    void aClusterLockedForWritingMakesTheWriteWait() throws Exception {
+    void theNextFlushMakesAQuickWriteDurable() throws IOException {
+        CrashableMemoryFile file = new CrashableMemoryFile();
+        ThinImage.format(file, SIZE, CLUSTER, false);
+        file = file.reopened();
+        ThinImage image = ThinImage.open(file, false, AllocationListener.NONE);
+        image.write(0, ByteBuffer.wrap(pattern(CLUSTER, 19)), false);
+        image.flush();
+        assertThat(image.writeIfQuick(100, direct(pattern(512, 20)))).isTrue();
+        image.flush();
+        CrashableMemoryFile crashed = file.afterCrash(CrashableMemoryFile.Survival.NONE, new Random(1));
+        try (ThinImage reopened = ThinImage.open(crashed, true, AllocationListener.NONE)) {
+            assertThat(read(reopened, 100, 512)).isEqualTo(pattern(512, 20));
+        }
+        image.close();
+    }
+
+    @Test
+    void aClusterLockedForWritingIsRefusedAndLeavesNoLockBehind() throws Exception {
         try (ThinImage image = create("disk.tdm", false)) {
             image.write(0, ByteBuffer.wrap(pattern(2 * CLUSTER, 15)), false);
             long stamp = image.clusterLocks().forCluster(1).writeLock();
             try {
                 assertThat(image.writeIfQuick(CLUSTER - 10, direct(pattern(20, 16)))).isFalse();
+                assertThat(image.clusterLocks().forCluster(0).isReadLocked()).as("cluster 0's lock given back").isFalse();
                 assertThat(image.writeIfQuick(0, direct(pattern(20, 17)))).as("cluster 0 is free").isTrue();
+                assertThat(image.clusterLocks().forCluster(0).isReadLocked()).isFalse();
             } finally {
                 image.clusterLocks().forCluster(1).unlockWrite(stamp);
             }

@@ -3,6 +3,7 @@ package io.tidemark.server.nbd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.NoSpaceException;
 import io.tidemark.server.nbd.NbdTestClient.ChunkView;
@@ -360,12 +361,25 @@ class TransmissionHandlerTest {
         NbdTestClient client = connect(false);
         device.quickWrites = true;
         device.nextFailure.set(new NoSpaceException("host filesystem is full"));
-        client.write(0, 1, 0, pattern(B, 26));
+        ByteBuf failing = sendRetained(Wire.of().request(0, Command.WRITE, 1, 0, B).bytes(pattern(B, 26)).toArray());
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(Error.ENOSPC, 1));
-        client.write(0, 2, 0, pattern(B, 27));
+        ByteBuf succeeding = sendRetained(Wire.of().request(0, Command.WRITE, 2, 0, B).bytes(pattern(B, 27)).toArray());
         assertThat(client.readSimpleReply()).isEqualTo(new SimpleReplyView(0, 2));
         assertThat(device.bytes(0, B)).isEqualTo(pattern(B, 27));
+        assertThat(device.quickWriteCount).hasValue(1);
+        // the payloads were slices of what the socket delivered: released, it is released too
+        assertThat(List.of(failing.refCnt(), succeeding.refCnt())).containsExactly(1, 1);
+        failing.release();
+        succeeding.release();
         assertThat(connection.pendingBytes()).isZero();
+    }
+
+    /** Delivers {@code bytes} as one inbound buffer, keeping a reference of the test's own to it. */
+    private ByteBuf sendRetained(byte[] bytes) {
+        ByteBuf in = Unpooled.wrappedBuffer(bytes).retain();
+        connection.channel.writeInbound(in);
+        connection.channel.runPendingTasks();
+        return in;
     }
 
     @Test
