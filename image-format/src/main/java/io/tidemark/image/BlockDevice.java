@@ -56,6 +56,15 @@ public interface BlockDevice extends Closeable {
         return false;
     }
 
+    /** The bytes {@link #writeIfQuick} writes: the remaining bytes of all {@code parts}. */
+    static long remaining(ByteBuffer... parts) {
+        long bytes = 0;
+        for (ByteBuffer part : parts) {
+            bytes += part.remaining();
+        }
+        return bytes;
+    }
+
     /** Makes every write completed before this call durable. */
     void flush() throws IOException;
 

@@ -143,14 +143,9 @@ public final class ThresholdMonitor implements AllocationListener, AutoCloseable
 
     @Override
     public void reserve(long newUsage) throws NoSpaceException, InterruptedIOException {
-        Quota q = quota;
-        if (q == null || newUsage <= q.bytes()) {
-            return;
+        if (!tryReserve(newUsage)) {
+            awaitQuotaRaise(newUsage);
         }
-        if (q.policy() == QuotaPolicy.ENOSPC) {
-            throw new NoSpaceException(overQuota(newUsage, q));
-        }
-        awaitQuotaRaise(newUsage);
     }
 
     /** False where {@link #reserve} would pause the writer at the quota. */

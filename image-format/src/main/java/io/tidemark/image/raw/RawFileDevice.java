@@ -264,10 +264,7 @@ public final class RawFileDevice implements BlockDevice {
         if (readOnly || host.isRemote()) {
             return false;
         }
-        long length = 0;
-        for (ByteBuffer part : parts) {
-            length += part.remaining();
-        }
+        long length = BlockDevice.remaining(parts);
         checkRange(offset, length);
         long end = offset + length;
         long mark = highWater.get();

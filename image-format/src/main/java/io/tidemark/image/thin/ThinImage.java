@@ -436,10 +436,7 @@ public final class ThinImage implements BlockDevice {
         if (readOnly || closed || compressWrites || !dirtyOnDisk || failure != null || file.writesMayWaitOnRemote()) {
             return false;
         }
-        long length = 0;
-        for (ByteBuffer part : parts) {
-            length += part.remaining();
-        }
+        long length = BlockDevice.remaining(parts);
         checkRange(offset, length);
         if (length == 0) {
             return true;

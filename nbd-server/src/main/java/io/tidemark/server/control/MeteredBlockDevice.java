@@ -109,10 +109,7 @@ public final class MeteredBlockDevice implements BlockDevice {
     /** A quick write counts when it is done; refused, the {@link #write} that follows counts. */
     @Override
     public boolean writeIfQuick(long offset, ByteBuffer... parts) throws IOException {
-        long bytes = 0;
-        for (ByteBuffer part : parts) {
-            bytes += part.remaining();
-        }
+        long bytes = BlockDevice.remaining(parts);
         long start = System.nanoTime();
         boolean done;
         try {

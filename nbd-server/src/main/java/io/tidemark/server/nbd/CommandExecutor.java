@@ -140,9 +140,7 @@ final class CommandExecutor {
         if (start - quickWritesFrom < 0) {
             return null;
         }
-        ByteBuf payload = r.payload();
-        ByteBuffer[] parts = payload.nioBufferCount() == 1 ? new ByteBuffer[] {payload.nioBuffer()} : payload.nioBuffers();
-        if (!device.writeIfQuick(r.offset(), parts)) {
+        if (!device.writeIfQuick(r.offset(), r.payload().nioBuffers())) {
             return null;
         }
         long end = System.nanoTime();

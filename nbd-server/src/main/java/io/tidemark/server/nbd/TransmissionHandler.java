@@ -26,12 +26,12 @@ import org.slf4j.LoggerFactory;
  * on the I/O executor, and its reply written as soon as it is ready, so replies leave out of
  * order. A short READ whose bytes the page cache holds, and a WRITE the device takes without
  * waiting for space, locks or the disk, are served on the event loop itself: the hand-off to an
- * I/O thread and back cost more than such a request ({@link CommandExecutor#executeIfQuick}). Requests beyond the
- * connection's in-flight limits wait in arrival order, and the socket is not read while anything
- * waits: a client cannot make us hold more than the limits (plus what one socket read already
- * decoded). The server-wide {@link InFlightMemory} is charged
- * for WRITE payloads as they arrive and for READs as they start; when it is spent the socket is
- * not read either, until released memory wakes the connection.
+ * I/O thread and back cost more than such a request ({@link CommandExecutor#executeIfQuick}).
+ * Requests beyond the connection's in-flight limits wait in arrival order, and the socket is not
+ * read while anything waits: a client cannot make us hold more than the limits (plus what one
+ * socket read already decoded). The server-wide {@link InFlightMemory} is charged for WRITE
+ * payloads as they arrive and for READs as they start; when it is spent the socket is not read
+ * either, until released memory wakes the connection.
  *
  * <p>All fields but the queue of finished replies are touched only on the channel's event loop;
  * the I/O thread only builds a reply and queues it, and the event loop writes what is queued.
