@@ -43,6 +43,24 @@ public interface BlockDevice extends Closeable {
     void write(long offset, ByteBuffer src, boolean fua) throws IOException;
 
     /**
+     * Writes the remaining bytes of {@code parts} one after the other from {@code offset}: one
+     * write of data that arrived in pieces (a WRITE payload received partly with its header). With
+     * {@code fua} all of it is durable when this method returns. The default writes part after
+     * part, then flushes for FUA.
+     */
+    default void write(long offset, ByteBuffer[] parts, boolean fua) throws IOException {
+        long at = offset;
+        for (ByteBuffer part : parts) {
+            int length = part.remaining();
+            write(at, part, false);
+            at += length;
+        }
+        if (fua) {
+            flush();
+        }
+    }
+
+    /**
      * Writes like {@link #write} without FUA, the remaining bytes of {@code parts} one after the
      * other from {@code offset}, but only if that needs no waiting beyond copying into the host's
      * page cache: no space to take (taking it may wait at a quota), no metadata to commit, no lock

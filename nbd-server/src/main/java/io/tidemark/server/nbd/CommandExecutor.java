@@ -228,17 +228,7 @@ final class CommandExecutor {
     /** A payload in parts (see {@code RequestDecoder}) is written part by part: merging them would copy it. */
     private Reply write(Request r) throws IOException {
         if (r.length() > 0) {
-            ByteBuf payload = r.payload();
-            if (payload.nioBufferCount() == 1) {
-                device.write(r.offset(), payload.nioBuffer(), false);
-            } else {
-                long at = r.offset();
-                for (ByteBuffer part : payload.nioBuffers()) {
-                    int n = part.remaining();
-                    device.write(at, part, false);
-                    at += n;
-                }
-            }
+            device.write(r.offset(), r.payload().nioBuffers(), false);
         }
         return durableIfFua(r);
     }
