@@ -225,7 +225,7 @@ final class CommandExecutor {
         }
     }
 
-    /** A payload in parts (see {@code RequestDecoder}) is written part by part: merging them would copy it. */
+    /** A payload in parts (see {@code RequestDecoder}) goes to the device as its parts: merging them would copy it. */
     private Reply write(Request r) throws IOException {
         if (r.length() > 0) {
             device.write(r.offset(), r.payload().nioBuffers(), false);
