@@ -268,9 +268,22 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             try {
                 ctx.executor().execute(writeFinished);
             } catch (RejectedExecutionException e) {
-                releaseFinished(); // the event loop is gone: the server is stopping
+                releaseUnwritten(); // the event loop is gone: the server is stopping
             }
         }
+    }
+
+    /**
+     * For a sender that set {@link #writeScheduled} but found the event loop gone: releases the
+     * queued replies, then clears the flag and looks again, since a reply queued meanwhile saw the
+     * flag set and left its release to us. Holding the flag while polling keeps I/O threads that
+     * all find the loop gone from polling the queue at once (it has a single consumer).
+     */
+    private void releaseUnwritten() {
+        do {
+            releaseFinished();
+            writeScheduled.set(false);
+        } while (!finished.isEmpty() && writeScheduled.compareAndSet(false, true));
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.tidemark.image.DeviceCapabilities;
 import io.tidemark.image.NoSpaceException;
 import io.tidemark.server.nbd.NbdTestClient.ChunkView;
@@ -14,10 +15,13 @@ import io.tidemark.server.protocol.NbdProtocol.Error;
 import io.tidemark.server.protocol.NbdProtocol.MetaContext;
 import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
 import io.tidemark.server.protocol.ProtocolLimits;
+import io.tidemark.server.protocol.ReplyEncoder;
+import io.tidemark.server.protocol.RequestDecoder;
 import io.tidemark.server.protocol.TrackingAllocator;
 import io.tidemark.server.protocol.Wire;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -522,6 +526,29 @@ class TransmissionHandlerTest {
         connection.runQueuedIo(0);
         connection.runQueuedIo(0);
         assertThat(allocator.made).isNotEmpty().allSatisfy(b -> assertThat(b.refCnt()).isZero());
+    }
+
+    @Test
+    void repliesFinishedAfterTheEventLoopStoppedAreAllReleased() {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        ArrayDeque<Runnable> io = new ArrayDeque<>();
+        Export disk = new Export("disk", "", device);
+        ServerContext context = new ServerContext(new ExportRegistry(List.of(disk)), DiskExecutors.shared(io::add),
+                new ShutdownSignal(), ConnectionLimits.DEFAULT, memory);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        TrackingAllocator allocator = new TrackingAllocator();
+        channel.config().setAllocator(allocator);
+        StoppableEventLoop loop = new StoppableEventLoop(channel.eventLoop());
+        channel.pipeline().addLast(new RequestDecoder(), new ReplyEncoder()).addLast(loop, "transmission",
+                new TransmissionHandler(context, new NegotiatedSession(disk, false, false, 0, NegotiatedSession.NO_CONTEXT)));
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.READ, 1, 0, B)
+                .request(0, Command.READ, 2, B, B).request(0, Command.READ, 3, 2 * B, B).toArray()));
+        assertThat(io).hasSize(3);
+        channel.close();
+        loop.stop(); // the server shut its event loops down while disk I/O still ran (past the drain timeout)
+        io.forEach(Runnable::run);
+        assertThat(allocator.unreleased()).as("every reply's buffer, not just the first refused one's").isEmpty();
+        assertThat(memory.used()).isZero();
     }
 
     /** Two connections sharing the budget {@code memory}; the test's {@link #connection} is the first. */
