@@ -551,6 +551,44 @@ class TransmissionHandlerTest {
         assertThat(memory.used()).isZero();
     }
 
+    @Test
+    void writePayloadsWaitingBeyondTheLimitsAreReleasedWhenTheClientGoes() throws Exception {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        connection = new EmbeddedConnection(new ExportRegistry(List.of(new Export("disk", "", device))),
+                new ConnectionLimits(ProtocolLimits.MAX_PAYLOAD, 1, Duration.ofSeconds(30)), memory);
+        connection.client().handshake("disk", false, false);
+        connection.queueIo();
+        List<ByteBuf> sent = new ArrayList<>();
+        for (int cookie = 1; cookie <= 3; cookie++) {
+            sent.add(sendRetained(Wire.of().request(0, Command.WRITE, cookie, 0, B).bytes(pattern(B, cookie)).toArray()));
+        }
+        assertThat(connection.queuedIoCount()).as("one in flight, two waiting").isEqualTo(1);
+        assertThat(memory.used()).isEqualTo(3 * B);
+        connection.channel.close();
+        assertThat(sent).extracting(ByteBuf::refCnt).as("the waiting payloads' slices released").containsExactly(2, 1, 1);
+        connection.runQueuedIo(0);
+        assertThat(sent).extracting(ByteBuf::refCnt).containsExactly(1, 1, 1);
+        assertThat(memory.used()).isZero();
+        sent.forEach(ByteBuf::release);
+    }
+
+    @Test
+    void aWritePayloadHalfReceivedWhenTheClientGoesIsReleased() throws Exception {
+        connection = new EmbeddedConnection(new Export("disk", "", device));
+        TrackingAllocator allocator = new TrackingAllocator();
+        connection.channel.config().setAllocator(allocator);
+        connection.client().handshake("disk", false, false);
+        int length = 1 << 20; // long enough to be passed on in parts (RequestDecoder.MIN_SLICED_PAYLOAD)
+        // enough bytes with the header for the first 64 KiB block to stay in the buffer they came in
+        ByteBuf first = sendRetained(Wire.of().request(0, Command.WRITE, 1, 0, length).bytes(pattern(100_000, 1)).toArray());
+        assertThat(first.refCnt()).as("the payload's first part holds what it arrived in").isEqualTo(2);
+        connection.send(pattern(50_000, 2));
+        connection.channel.close();
+        assertThat(first.refCnt()).isEqualTo(1);
+        assertThat(allocator.unreleased()).isEmpty();
+        first.release();
+    }
+
     /** Two connections sharing the budget {@code memory}; the test's {@link #connection} is the first. */
     private EmbeddedConnection connectPair(InFlightMemory memory) throws IOException {
         ExportRegistry exports = new ExportRegistry(List.of(new Export("disk", "", device)));
