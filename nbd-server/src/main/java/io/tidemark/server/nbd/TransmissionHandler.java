@@ -52,7 +52,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final NegotiatedSession session;
     private final Executor diskExecutor;
     private final InFlightMemory memory;
-    private final Runnable wakeUp = () -> this.ctx.executor().execute(this::resume);
+    private final Runnable wakeUp = this::wakeUp;
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
     /** Replies ready to be written, queued by I/O threads (and by the event loop for refusals). */
     private final Queue<Finished> finished = PlatformDependent.newMpscQueue();
@@ -209,6 +209,19 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
         parked = memory.park(wakeUp, bytes);
         return !parked && requestsInFlight == 0;
+    }
+
+    /**
+     * Runs on the thread that released memory, perhaps while it cleans up another connection: hands
+     * {@link #resume} to our event loop. A loop that refuses it has shut down, and this connection
+     * with it, so there is nothing to resume; the refusal must not break off the releaser's work.
+     */
+    private void wakeUp() {
+        try {
+            ctx.executor().execute(this::resume);
+        } catch (RejectedExecutionException e) {
+            log.debug("{}: woken after the event loop stopped", Peer.of(ctx.channel()));
+        }
     }
 
     /** On the event loop, after {@link #memory} was released: try again what waited for it. */

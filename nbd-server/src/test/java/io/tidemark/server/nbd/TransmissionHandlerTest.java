@@ -25,6 +25,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Queue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -528,27 +529,69 @@ class TransmissionHandlerTest {
         assertThat(allocator.made).isNotEmpty().allSatisfy(b -> assertThat(b.refCnt()).isZero());
     }
 
-    @Test
-    void repliesFinishedAfterTheEventLoopStoppedAreAllReleased() {
-        InFlightMemory memory = new InFlightMemory(SIZE);
-        ArrayDeque<Runnable> io = new ArrayDeque<>();
+    /**
+     * A connection in the transmission phase (simple replies) whose handler runs under a
+     * {@link StoppableEventLoop} over the channel's own; its disk I/O queues in {@code io}.
+     */
+    private StoppableConnection transmissionUnder(InFlightMemory memory, Queue<Runnable> io, TrackingAllocator allocator) {
         Export disk = new Export("disk", "", device);
         ServerContext context = new ServerContext(new ExportRegistry(List.of(disk)), DiskExecutors.shared(io::add),
                 new ShutdownSignal(), ConnectionLimits.DEFAULT, memory);
         EmbeddedChannel channel = new EmbeddedChannel();
-        TrackingAllocator allocator = new TrackingAllocator();
         channel.config().setAllocator(allocator);
         StoppableEventLoop loop = new StoppableEventLoop(channel.eventLoop());
         channel.pipeline().addLast(new RequestDecoder(), new ReplyEncoder()).addLast(loop, "transmission",
                 new TransmissionHandler(context, new NegotiatedSession(disk, false, false, 0, NegotiatedSession.NO_CONTEXT)));
-        channel.writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.READ, 1, 0, B)
+        return new StoppableConnection(channel, loop);
+    }
+
+    private record StoppableConnection(EmbeddedChannel channel, StoppableEventLoop loop) {
+    }
+
+    @Test
+    void repliesFinishedAfterTheEventLoopStoppedAreAllReleased() {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        ArrayDeque<Runnable> io = new ArrayDeque<>();
+        TrackingAllocator allocator = new TrackingAllocator();
+        StoppableConnection c = transmissionUnder(memory, io, allocator);
+        c.channel().writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.READ, 1, 0, B)
                 .request(0, Command.READ, 2, B, B).request(0, Command.READ, 3, 2 * B, B).toArray()));
         assertThat(io).hasSize(3);
-        channel.close();
-        loop.stop(); // the server shut its event loops down while disk I/O still ran (past the drain timeout)
+        c.channel().close();
+        c.loop().stop(); // the server shut its event loops down while disk I/O still ran (past the drain timeout)
         io.forEach(Runnable::run);
         assertThat(allocator.unreleased()).as("every reply's buffer, not just the first refused one's").isEmpty();
         assertThat(memory.used()).isZero();
+    }
+
+    @Test
+    void aConnectionParkedForMemoryWhenTheEventLoopsStopStrandsNoOtherRepliesWhenWoken() {
+        InFlightMemory memory = new InFlightMemory(SIZE);
+        ArrayDeque<Runnable> io = new ArrayDeque<>();
+        TrackingAllocator allocator = new TrackingAllocator();
+        StoppableConnection reader = transmissionUnder(memory, io, allocator);
+        reader.channel().writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.READ, 1, 0, SIZE / 2)
+                .request(0, Command.READ, 2, SIZE / 2, SIZE / 2).toArray()));
+        assertThat(io).hasSize(2);
+        assertThat(memory.used()).as("the budget is spent").isEqualTo(SIZE);
+        StoppableConnection parked = transmissionUnder(memory, new ArrayDeque<>(), allocator);
+        parked.channel().writeInbound(Unpooled.wrappedBuffer(Wire.of().request(0, Command.READ, 3, 0, B).toArray()));
+        reader.channel().close();
+        parked.channel().close(); // its wake-up stays queued in the budget
+        reader.loop().stop();
+        parked.loop().stop();
+        List<RuntimeException> failures = new ArrayList<>();
+        for (Runnable task : io) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                failures.add(e); // as the disk executor, which logs them and goes on
+            }
+        }
+        assertThat(allocator.unreleased()).as("the second reply, after the first one's release woke the parked")
+                .isEmpty();
+        assertThat(memory.used()).isZero();
+        assertThat(failures).isEmpty();
     }
 
     @Test
