@@ -287,10 +287,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * For a sender that set {@link #writeScheduled} but found the event loop gone: releases the
-     * queued replies, then clears the flag and looks again, since a reply queued meanwhile saw the
-     * flag set and left its release to us. Holding the flag while polling keeps I/O threads that
-     * all find the loop gone from polling the queue at once (it has a single consumer).
+     * For whoever holds {@link #writeScheduled} once the replies can no longer be written (a sender
+     * that found the event loop gone, or the loop's run after the close): releases the queued
+     * replies, then clears the flag and looks again, since a reply queued meanwhile saw the flag
+     * set and left its release to us. Holding the flag while polling keeps the threads that find
+     * the replies unwritable from polling the queue at once (it has a single consumer).
      */
     private void releaseUnwritten() {
         do {
@@ -305,11 +306,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
      * connection already closed or torn down releases the replies' buffers instead.
      */
     private void writeFinished() {
-        writeScheduled.set(false); // before polling: a reply queued from now on schedules another run
         if (ctx.isRemoved() || !ctx.channel().isOpen()) {
-            releaseFinished();
+            releaseUnwritten(); // with the flag held, as an I/O thread that finds the loop gone would
             return;
         }
+        writeScheduled.set(false); // before polling: a reply queued from now on schedules another run
         Finished last = finished.poll();
         if (last == null) {
             return;
