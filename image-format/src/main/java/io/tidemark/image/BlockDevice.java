@@ -74,7 +74,7 @@ public interface BlockDevice extends Closeable {
         return false;
     }
 
-    /** The bytes {@link #writeIfQuick} writes: the remaining bytes of all {@code parts}. */
+    /** The bytes a write of {@code parts} covers ({@link #write(long, ByteBuffer[], boolean)}, {@link #writeIfQuick}). */
     static long remaining(ByteBuffer... parts) {
         long bytes = 0;
         for (ByteBuffer part : parts) {
