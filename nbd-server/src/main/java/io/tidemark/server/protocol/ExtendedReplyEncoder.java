@@ -31,6 +31,7 @@ final class ExtendedReplyEncoder {
             Reply.Chunk chunk = chunks.get(i);
             if (headers == null) {
                 headers = alloc.directBuffer(64);
+                out.add(headers);
             }
             int flags = i == chunks.size() - 1 ? ReplyChunk.FLAG_DONE : 0;
             switch (chunk) {
@@ -38,14 +39,12 @@ final class ExtendedReplyEncoder {
                 case Reply.OffsetData d -> {
                     header(headers, flags, ReplyChunk.OFFSET_DATA, reply, Long.BYTES + d.data().readableBytes());
                     headers.writeLong(d.offset());
-                    out.add(headers);
                     out.add(d.data());
                     headers = null;
                 }
                 case Reply.OffsetFile f -> {
                     header(headers, flags, ReplyChunk.OFFSET_DATA, reply, Long.BYTES + f.data().count());
                     headers.writeLong(f.offset());
-                    out.add(headers);
                     out.add(f.data());
                     headers = null;
                 }
@@ -74,9 +73,6 @@ final class ExtendedReplyEncoder {
                     headers.writeCharSequence(message, StandardCharsets.UTF_8);
                 }
             }
-        }
-        if (headers != null) {
-            out.add(headers);
         }
     }
 

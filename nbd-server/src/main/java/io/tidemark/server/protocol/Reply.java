@@ -28,6 +28,30 @@ public sealed interface Reply {
         }
     }
 
+    /** Whether {@code o} is one of this reply's data buffers or file regions (not a header). */
+    default boolean hasData(Object o) {
+        return switch (this) {
+            case Simple s -> o != null && s.data() == o;
+            case SimpleFile s -> s.data() == o;
+            case Structured r -> chunkDataIs(r.chunks(), o);
+            case Extended r -> chunkDataIs(r.chunks(), o);
+        };
+    }
+
+    private static boolean chunkDataIs(List<Chunk> chunks, Object o) {
+        for (Chunk c : chunks) {
+            boolean same = switch (c) {
+                case OffsetData d -> d.data() == o;
+                case OffsetFile f -> f.data() == o;
+                default -> false;
+            };
+            if (same) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static void releaseChunkData(List<Chunk> chunks) {
         chunks.forEach(c -> {
             switch (c) {

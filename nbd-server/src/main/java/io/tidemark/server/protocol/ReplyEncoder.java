@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageEncoder;
+import io.netty.util.ReferenceCountUtil;
 import io.tidemark.server.protocol.NbdProtocol.Magic;
 import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,8 @@ import java.util.List;
 /**
  * Writes {@link Reply} records. Headers of one reply share one small buffer; data buffers are
  * passed through untouched so the socket writes them with a gathering write, without a copy.
+ * A reply that fails to encode (a header buffer could not be had) is dropped whole: Netty would
+ * write whatever part of it was encoded, and the data of the chunks not reached would leak.
  */
 public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
 
@@ -24,6 +27,29 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
 
     @Override
     protected void encode(ChannelHandlerContext ctx, Reply msg, List<Object> out) {
+        try {
+            encodeReply(ctx, msg, out);
+        } catch (RuntimeException | Error e) {
+            discard(msg, out);
+            throw e;
+        }
+    }
+
+    /**
+     * Releases the header buffers encoded so far and every data buffer of {@code reply} (each
+     * exactly once, whether or not it had reached {@code out}), and empties {@code out}.
+     */
+    private static void discard(Reply reply, List<Object> out) {
+        for (Object o : out) {
+            if (!reply.hasData(o)) {
+                ReferenceCountUtil.release(o);
+            }
+        }
+        out.clear();
+        reply.releaseData();
+    }
+
+    private static void encodeReply(ChannelHandlerContext ctx, Reply msg, List<Object> out) {
         switch (msg) {
             case Reply.Simple s -> {
                 out.add(simpleHeader(ctx, s.error(), s.cookie()));
@@ -55,6 +81,7 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
             Reply.Chunk chunk = chunks.get(i);
             if (headers == null) {
                 headers = ctx.alloc().directBuffer(64);
+                out.add(headers);
             }
             headers.writeInt(Magic.STRUCTURED_REPLY);
             headers.writeShort(i == chunks.size() - 1 ? ReplyChunk.FLAG_DONE : 0);
@@ -65,14 +92,12 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
                 case Reply.OffsetData d -> {
                     headers.writeInt(Long.BYTES + d.data().readableBytes());
                     headers.writeLong(d.offset());
-                    out.add(headers);
                     out.add(d.data());
                     headers = null;
                 }
                 case Reply.OffsetFile f -> {
                     headers.writeInt(Math.toIntExact(Long.BYTES + f.data().count()));
                     headers.writeLong(f.offset());
-                    out.add(headers);
                     out.add(f.data());
                     headers = null;
                 }
@@ -98,9 +123,6 @@ public final class ReplyEncoder extends MessageToMessageEncoder<Reply> {
                     headers.writeCharSequence(message, StandardCharsets.UTF_8);
                 }
             }
-        }
-        if (headers != null) {
-            out.add(headers);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tidemark.server.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -86,5 +87,31 @@ class ReplyEncoderTest {
                 .isEqualTo(extendedChunk(1, ReplyChunk.NONE, 6, 99, 0).toArray());
         assertThat(encode(new Reply.Extended(7, 1, List.of(new Reply.Error(22, "bad")))))
                 .isEqualTo(extendedChunk(1, ReplyChunk.ERROR, 7, 1, 9).u32(22).u16(3).text("bad").toArray());
+    }
+
+    /**
+     * Three data chunks with a hole between the first two, so the encoder needs a second header
+     * buffer after the first data chunk; that allocation fails. The reply must leave nothing on
+     * the wire (a half reply would desynchronise the client) and no buffer unreleased.
+     */
+    @Test
+    void aReplyThatFailsToEncodeIsDroppedWholeAndReleasesEveryBuffer() {
+        for (boolean extended : new boolean[] {false, true}) {
+            TrackingAllocator alloc = new TrackingAllocator().failDirectAfter(1);
+            EmbeddedChannel channel = new EmbeddedChannel(new ReplyEncoder());
+            channel.config().setAllocator(alloc);
+            List<ByteBuf> data = List.of(Unpooled.directBuffer(2).writeShort(1), Unpooled.directBuffer(2).writeShort(2),
+                    Unpooled.directBuffer(2).writeShort(3));
+            List<Reply.Chunk> chunks = List.of(new Reply.OffsetData(0, data.get(0)), new Reply.OffsetHole(2, 512),
+                    new Reply.OffsetData(514, data.get(1)), new Reply.OffsetData(516, data.get(2)));
+            Reply reply = extended ? new Reply.Extended(8, 0, chunks) : new Reply.Structured(8, chunks);
+
+            assertThatThrownBy(() -> channel.writeOutbound(reply)).hasRootCauseInstanceOf(OutOfMemoryError.class);
+
+            assertThat((Object) channel.readOutbound()).as("extended=" + extended).isNull();
+            assertThat(data).allSatisfy(b -> assertThat(b.refCnt()).isZero());
+            assertThat(alloc.unreleased()).isEmpty();
+            assertThat(alloc.made).hasSize(1);
+        }
     }
 }

@@ -10,6 +10,8 @@ import java.util.List;
 public final class TrackingAllocator extends AbstractByteBufAllocator {
 
     public final List<ByteBuf> made = new ArrayList<>();
+    /** Direct buffers still to hand out before the next request fails as direct memory running out would. */
+    private int directLeft = Integer.MAX_VALUE;
 
     public TrackingAllocator() {
         super(true);
@@ -20,8 +22,18 @@ public final class TrackingAllocator extends AbstractByteBufAllocator {
         return track(Unpooled.buffer(initialCapacity, maxCapacity));
     }
 
+    /** Hands out {@code count} more direct buffers, then throws {@link OutOfMemoryError} for each request. */
+    public TrackingAllocator failDirectAfter(int count) {
+        directLeft = count;
+        return this;
+    }
+
     @Override
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+        if (directLeft == 0) {
+            throw new OutOfMemoryError("direct memory exhausted (test allocator)");
+        }
+        directLeft--;
         return track(Unpooled.directBuffer(initialCapacity, maxCapacity));
     }
 
