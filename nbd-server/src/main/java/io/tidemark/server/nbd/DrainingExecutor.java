@@ -31,7 +31,10 @@ final class DrainingExecutor implements Executor {
         this.maxRunners = maxRunners;
     }
 
-    /** Queues a job; throws RejectedExecutionException (and drops the job) if the pool refuses a runner. */
+    /**
+     * Queues a job; throws RejectedExecutionException (and drops the job) if the pool refuses a
+     * runner and no running runner has taken the job.
+     */
     @Override
     public void execute(Runnable job) {
         jobs.add(job);
@@ -50,8 +53,12 @@ final class DrainingExecutor implements Executor {
             executor.execute(runner);
         } catch (RuntimeException e) {
             runners.decrementAndGet();
-            jobs.remove(job);
-            throw e;
+            // a runner already running may have taken the job meanwhile: then it runs (and cleans
+            // up after itself), and the caller must not be told it was dropped
+            if (jobs.remove(job)) {
+                throw e;
+            }
+            log.debug("pool refused a runner, but a running one took the job: {}", e.toString());
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -67,5 +68,47 @@ class DrainingExecutorTest {
         pool.shutdown();
         DrainingExecutor executor = new DrainingExecutor(pool, 2);
         assertThatThrownBy(() -> executor.execute(() -> { })).isInstanceOf(RejectedExecutionException.class);
+    }
+
+    /**
+     * The pool refuses the second runner only after the first runner has taken and run the job:
+     * the job ran, so the caller must not hear that it was dropped (it would answer the request
+     * with an error and release the request's payload a second time).
+     */
+    @Test
+    void aJobTakenByARunningRunnerIsNotReportedDroppedWhenThePoolRefusesAnother() throws Exception {
+        CountDownLatch firstMayFinish = new CountDownLatch(1);
+        CountDownLatch secondRan = new CountDownLatch(1);
+        AtomicInteger secondRuns = new AtomicInteger();
+        AtomicInteger calls = new AtomicInteger();
+        Executor refusingTheSecond = command -> {
+            if (calls.incrementAndGet() == 1) {
+                pool.execute(command);
+                return;
+            }
+            firstMayFinish.countDown();
+            try {
+                assertThat(secondRan.await(10, TimeUnit.SECONDS)).as("the running runner took the second job").isTrue();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            throw new RejectedExecutionException("refused after the job was taken");
+        };
+        DrainingExecutor executor = new DrainingExecutor(refusingTheSecond, 2);
+        executor.execute(() -> {
+            try {
+                firstMayFinish.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+
+        executor.execute(() -> {
+            secondRuns.incrementAndGet();
+            secondRan.countDown();
+        });
+
+        assertThat(secondRuns.get()).isEqualTo(1);
+        assertThat(calls.get()).isEqualTo(2);
     }
 }
