@@ -2,7 +2,9 @@ package io.tidemark.server.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.FileRegion;
+import io.netty.util.ReferenceCounted;
 import io.tidemark.server.protocol.NbdProtocol.ReplyChunk;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,50 +18,34 @@ public sealed interface Reply {
 
     /** Releases the data buffers of a reply that will not be written (its connection is gone). */
     default void releaseData() {
-        switch (this) {
-            case Simple s -> {
-                if (s.data() != null) {
-                    s.data().release();
-                }
-            }
-            case SimpleFile s -> s.data().release();
-            case Structured r -> releaseChunkData(r.chunks());
-            case Extended r -> releaseChunkData(r.chunks());
-        }
+        dataParts().forEach(ReferenceCounted::release);
     }
 
     /** Whether {@code o} is one of this reply's data buffers or file regions (not a header). */
     default boolean hasData(Object o) {
+        return dataParts().stream().anyMatch(part -> part == o);
+    }
+
+    /** The reply's data buffers and file regions, in the order they go out. */
+    private List<ReferenceCounted> dataParts() {
         return switch (this) {
-            case Simple s -> o != null && s.data() == o;
-            case SimpleFile s -> s.data() == o;
-            case Structured r -> chunkDataIs(r.chunks(), o);
-            case Extended r -> chunkDataIs(r.chunks(), o);
+            case Simple s -> s.data() == null ? List.of() : List.of(s.data());
+            case SimpleFile s -> List.of(s.data());
+            case Structured r -> chunkData(r.chunks());
+            case Extended r -> chunkData(r.chunks());
         };
     }
 
-    private static boolean chunkDataIs(List<Chunk> chunks, Object o) {
+    private static List<ReferenceCounted> chunkData(List<Chunk> chunks) {
+        List<ReferenceCounted> parts = new ArrayList<>();
         for (Chunk c : chunks) {
-            boolean same = switch (c) {
-                case OffsetData d -> d.data() == o;
-                case OffsetFile f -> f.data() == o;
-                default -> false;
-            };
-            if (same) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static void releaseChunkData(List<Chunk> chunks) {
-        chunks.forEach(c -> {
             switch (c) {
-                case OffsetData d -> d.data().release();
-                case OffsetFile f -> f.data().release();
+                case OffsetData d -> parts.add(d.data());
+                case OffsetFile f -> parts.add(f.data());
                 default -> { }
             }
-        });
+        }
+        return parts;
     }
 
     /** A simple reply: error code and, for a successful READ, the data. */
