@@ -13,7 +13,9 @@ package io.tidemark.image.thin;
  * @param compressedClusters  clusters stored compressed
  * @param zeroClusters        clusters marked zero (reading zeroes, possibly keeping space)
  * @param compressedBytes     file bytes taken by the compressed clusters (sector rounded)
- * @param metadataBytes       file bytes taken by the header cluster, the L1 and the L2 tables
+ * @param metadataBytes       file bytes taken by the header cluster, the L1, the L2 tables the file
+ *                            holds and the map delta (a table made since the last checkpoint is
+ *                            in the delta, not yet in the file)
  */
 public record ImageInfo(
         long virtualSize,

@@ -913,13 +913,14 @@ public final class ThinImage implements BlockDevice {
         long compressed = 0;
         long zero = 0;
         long compressedBytes = 0;
-        long tables = 0;
+        long tablesOnDisk = 0;
         for (int i = 0; i < map.l1Entries(); i++) {
             L2Table table = map.table(i);
             if (table == null) {
                 continue;
             }
-            tables++;
+            // a table made since the last checkpoint takes no file space yet: the delta stands for it
+            tablesOnDisk += table.diskOffset != 0 ? 1 : 0;
             for (int j = 0; j < table.size(); j++) {
                 long entry = table.get(j);
                 switch (MapEntry.type(entry)) {
@@ -934,7 +935,7 @@ public final class ThinImage implements BlockDevice {
             }
         }
         long l1Bytes = ImageFormat.l1Length(map.l1Entries(), clusterSize);
-        long metadata = clusterSize + l1Bytes + tables * clusterSize + committed.deltaLength();
+        long metadata = clusterSize + l1Bytes + tablesOnDisk * clusterSize + committed.deltaLength();
         return new ImageInfo(virtualSize, file.size(), usage(), clusterSize, !dirtyOnDisk, compressWrites, data,
                 compressed, zero, compressedBytes, metadata);
     }

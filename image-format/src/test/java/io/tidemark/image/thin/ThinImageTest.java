@@ -69,6 +69,20 @@ class ThinImageTest {
     }
 
     @Test
+    void infoCountsAsMetadataOnlyTheTablesTheFileHolds() throws IOException {
+        long empty;
+        try (ThinImage image = ThinImage.create(path(), SIZE, CLUSTER, false)) {
+            empty = image.info().metadataBytes();
+            image.write(0, ByteBuffer.wrap(pattern(CLUSTER, 3)), false);
+            assertThat(image.info().dataClusters()).isEqualTo(1);
+            assertThat(image.info().metadataBytes()).as("a table only in memory").isEqualTo(empty);
+        }
+        try (ThinImage image = ThinImage.open(path(), true, AllocationListener.NONE)) {
+            assertThat(image.info().metadataBytes()).as("the table close wrote").isEqualTo(empty + CLUSTER);
+        }
+    }
+
+    @Test
     void createRefusesBadArgumentsAndExistingFiles() throws IOException {
         assertThatThrownBy(() -> ThinImage.create(path(), SIZE, 3000, false))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cluster size 3000");
