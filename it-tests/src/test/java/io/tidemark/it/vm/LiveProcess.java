@@ -122,8 +122,12 @@ final class LiveProcess implements AutoCloseable {
                 .redirectErrorStream(true).start();
         kill.waitFor(10, TimeUnit.SECONDS);
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError(name + " did not exit within " + timeout.toSeconds() + " s of SIGINT; it printed:\n"
-                    + output());
+            // a JVM prints its threads' stacks on SIGQUIT: the failure then shows where the stop hung
+            new ProcessBuilder(BUSYBOX.toString(), "kill", "-QUIT", Long.toString(process.pid()))
+                    .redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
+            process.waitFor(3, TimeUnit.SECONDS);
+            throw new AssertionError(name + " did not exit within " + timeout.toSeconds() + " s of SIGINT; it printed"
+                    + " (a JVM's thread dump last):\n" + output());
         }
         pump.join(1000);
         return process.exitValue();

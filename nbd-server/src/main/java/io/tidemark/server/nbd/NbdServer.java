@@ -273,10 +273,13 @@ public final class NbdServer implements AutoCloseable {
             return;
         }
         try {
+            long start = System.nanoTime();
             shutdown.begin();
             for (Channel listener : listeners) {
                 listener.close().awaitUninterruptibly();
             }
+            // each step's time goes into the log: a slow stop then shows whether clients or the disk held it
+            log.info("stopping: draining {} connection(s)", connections.size());
             connections.forEach(ch -> ch.pipeline().fireUserEventTriggered(TransmissionHandler.SHUTDOWN_EVENT));
             if (!connections.newCloseFuture().awaitUninterruptibly(DRAIN_TIMEOUT.toMillis())) {
                 log.warn("{} connection(s) still busy after {} s, closing them", connections.size(),
@@ -287,17 +290,20 @@ public final class NbdServer implements AutoCloseable {
             if (!diskExecutor.awaitTermination(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("disk I/O still running after {} s", DRAIN_TIMEOUT.toSeconds());
             }
+            long drained = System.nanoTime();
             try {
                 exports.flushAndClose();
             } catch (IOException e) {
                 log.warn("closing exports failed: {}", e.toString());
             }
+            long flushed = System.nanoTime();
             acceptGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             for (Path socket : unixSockets) {
                 Files.deleteIfExists(socket);
             }
-            log.info("server stopped");
+            log.info("server stopped: connections drained in {} ms, exports flushed and closed in {} ms",
+                    (drained - start) / 1_000_000, (flushed - drained) / 1_000_000);
         } catch (IOException e) {
             log.warn("removing socket file failed: {}", e.toString());
         } catch (InterruptedException e) {
