@@ -41,7 +41,12 @@ final class LiveProcess implements AutoCloseable {
     /** Starts {@code command} in {@code dir} with {@code environment} added; output goes to target/vm-logs/NAME.log. */
     static LiveProcess start(String name, List<String> command, Path dir, Map<String, String> environment)
             throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command)
+        // A shell without job control starts its background jobs with SIGINT ignored, a JVM started
+        // so keeps ignoring it (it then installs no Ctrl-C handler), and the test's own JVM passes
+        // that on: CI run in the background made the demo deaf to interrupt(). env restores the default.
+        List<String> withDefaultInterrupt = new ArrayList<>(List.of("/usr/bin/env", "--default-signal=INT"));
+        withDefaultInterrupt.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(withDefaultInterrupt)
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectErrorStream(true);
