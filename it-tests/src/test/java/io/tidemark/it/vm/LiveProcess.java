@@ -123,19 +123,21 @@ final class LiveProcess implements AutoCloseable {
 
     /** What Ctrl-C in its terminal does: SIGINT. Returns the exit status, or fails if it does not exit. */
     int interrupt(Duration timeout) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder(BUSYBOX.toString(), "kill", "-INT", Long.toString(process.pid()))
-                .redirectErrorStream(true).start();
-        kill.waitFor(10, TimeUnit.SECONDS);
+        signal("INT");
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             // a JVM prints its threads' stacks on SIGQUIT: the failure then shows where the stop hung
-            new ProcessBuilder(BUSYBOX.toString(), "kill", "-QUIT", Long.toString(process.pid()))
-                    .redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
+            signal("QUIT");
             process.waitFor(3, TimeUnit.SECONDS);
             throw new AssertionError(name + " did not exit within " + timeout.toSeconds() + " s of SIGINT; it printed"
                     + " (a JVM's thread dump last):\n" + output());
         }
         pump.join(1000);
         return process.exitValue();
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        new ProcessBuilder(BUSYBOX.toString(), "kill", "-" + name, Long.toString(process.pid()))
+                .redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
     }
 
     @Override
